@@ -1,0 +1,8 @@
+"""sendcloud-mock: an offline, stateful fake of Sendcloud's return APIs."""
+
+__version__ = "0.1.0"
+
+from .app import create_app  # noqa: E402
+from .config import Settings  # noqa: E402
+
+__all__ = ["Settings", "__version__", "create_app"]

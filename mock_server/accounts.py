@@ -1,0 +1,122 @@
+"""Accounts, as in production: each API key/secret pair owns its brands, parcels and returns."""
+
+from __future__ import annotations
+
+import hmac
+import sqlite3
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping
+
+from werkzeug.datastructures import Authorization
+
+from .errors import ApiError
+from .store import Store, dumps, loads
+
+
+@dataclass(frozen=True)
+class Account:
+    id: int
+    api_key: str
+    name: str
+
+
+def normalise_postal_code(value: str) -> str:
+    return "".join(value.split()).upper()
+
+
+class Accounts:
+    def __init__(self, store: Store, *, open_accounts: bool) -> None:
+        self._store = store
+        self._open = open_accounts
+
+    def authenticate(self, authorization: Authorization | None) -> Account:
+        """The account behind HTTP Basic credentials, or a 401."""
+        if authorization is None or authorization.type != "basic" or not authorization.username:
+            raise _unauthorised("Authentication credentials were not provided.")
+        key, secret = authorization.username, authorization.password or ""
+        row = self._store.query_one("SELECT id, api_key, api_secret, name FROM accounts WHERE api_key = ?", (key,))
+        if row is None and self._open and secret:
+            self.add(name=f"Open account {key[:12]}", api_key=key, api_secret=secret)
+            row = self._store.query_one("SELECT id, api_key, api_secret, name FROM accounts WHERE api_key = ?", (key,))
+        if row is None or not hmac.compare_digest(row["api_secret"].encode(), secret.encode()):
+            raise _unauthorised("Invalid username/password.")
+        return Account(row["id"], row["api_key"], row["name"])
+
+    def add(self, *, name: str, api_key: str, api_secret: str, brands: Iterable[Mapping[str, Any]] = (),
+            outgoing_parcels: Iterable[Mapping[str, Any]] = (), from_fixtures: bool = False) -> Account:
+        """Create an account with its brands and outgoing parcels; a taken key raises KeyError."""
+        with self._store.transaction() as db:
+            try:
+                cursor = db.execute(
+                    "INSERT INTO accounts (api_key, api_secret, name, from_fixtures) VALUES (?, ?, ?, ?)",
+                    (api_key, api_secret, name, int(from_fixtures)),
+                )
+            except sqlite3.IntegrityError:
+                raise KeyError(api_key) from None
+            account_id = int(cursor.lastrowid)  # type: ignore[arg-type]
+            self._insert_owned(db, account_id, brands, outgoing_parcels)
+        return Account(account_id, api_key, name)
+
+    def _insert_owned(self, db: sqlite3.Connection, account_id: int, brands: Iterable[Mapping[str, Any]],
+                      outgoing_parcels: Iterable[Mapping[str, Any]]) -> None:
+        brand_ids: dict[str, int] = {}
+        for brand in brands:
+            try:
+                cursor = db.execute(
+                    "INSERT INTO brands (id, account_id, domain, data) VALUES (?, ?, ?, ?)",
+                    (brand.get("id"), account_id, brand["domain"], dumps(dict(brand))),
+                )
+            except sqlite3.IntegrityError:
+                raise KeyError(f"brand {brand['domain']}") from None
+            brand_ids[brand["domain"]] = int(cursor.lastrowid)  # type: ignore[arg-type]
+        for parcel in outgoing_parcels:
+            brand_id = parcel.get("brand_id") or brand_ids.get(parcel.get("brand_domain", ""))
+            db.execute(
+                "INSERT INTO outgoing_parcels (id, account_id, brand_id, tracking_number, order_number, postal_code, data)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (parcel.get("id"), account_id, brand_id, parcel["tracking_number"], parcel.get("order_number"),
+                 normalise_postal_code(parcel["to_address"]["postal_code"]), dumps(dict(parcel))),
+            )
+
+    def by_key(self, api_key: str) -> Account | None:
+        row = self._store.query_one("SELECT id, api_key, name FROM accounts WHERE api_key = ?", (api_key,))
+        return None if row is None else Account(row["id"], row["api_key"], row["name"])
+
+    def brand_ids(self, account: Account) -> set[int]:
+        return {row["id"] for row in self._store.query("SELECT id FROM brands WHERE account_id = ?", (account.id,))}
+
+    def brand_names(self, account: Account) -> dict[int, str]:
+        rows = self._store.query("SELECT id, data FROM brands WHERE account_id = ?", (account.id,))
+        return {row["id"]: loads(row["data"]).get("name", "") for row in rows}
+
+    def brand(self, brand_id: int) -> dict[str, Any] | None:
+        row = self._store.query_one("SELECT id, data FROM brands WHERE id = ?", (brand_id,))
+        return None if row is None else {**loads(row["data"]), "id": row["id"]}
+
+    def describe_all(self) -> list[dict[str, Any]]:
+        """Everything a client needs to start: credentials, brands, outgoing parcels."""
+        described = []
+        for account in self._store.query("SELECT * FROM accounts ORDER BY id"):
+            brands = [
+                {**loads(row["data"]), "id": row["id"]}
+                for row in self._store.query("SELECT id, data FROM brands WHERE account_id = ? ORDER BY id", (account["id"],))
+            ]
+            parcels = [
+                {**loads(row["data"]), "id": row["id"], "brand_id": row["brand_id"]}
+                for row in self._store.query(
+                    "SELECT id, brand_id, data FROM outgoing_parcels WHERE account_id = ? ORDER BY id", (account["id"],))
+            ]
+            described.append({
+                "name": account["name"],
+                "api_key": account["api_key"],
+                "api_secret": account["api_secret"],
+                "from_fixtures": bool(account["from_fixtures"]),
+                "brands": brands,
+                "outgoing_parcels": parcels,
+            })
+        return described
+
+
+def _unauthorised(detail: str) -> ApiError:
+    return ApiError.one(401, "authentication_failed", detail, header="Authorization",
+                        headers={"WWW-Authenticate": 'Basic realm="api"'})

@@ -1,0 +1,113 @@
+"""Blueprint: the control surface beside the API (/__admin), like WireMock's.
+
+Health, fixtures, reset, the clock, the request journal and accounts.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, current_app
+
+from . import __version__
+from .clock import iso
+from .errors import ApiError
+from .fixtures import reset as reset_store
+from .operations import Reply, operation
+
+bp = Blueprint("admin", __name__, url_prefix="/__admin")
+
+
+def state():  # noqa: ANN201 - the app's MockState
+    return current_app.extensions["sendcloud_mock"]
+
+
+@bp.get("/health")
+@operation("admin_health")
+def health(params: dict[str, Any], body: None) -> Reply:
+    mock = state()
+    return Reply(200, {
+        "status": "ok",
+        "package": "sendcloud-mock",
+        "version": __version__,
+        "schemas_version": mock.spec.version,
+        "now": iso(mock.clock.now()),
+    })
+
+
+@bp.get("/fixtures")
+@operation("admin_fixtures")
+def fixtures(params: dict[str, Any], body: None) -> Reply:
+    mock = state()
+    settings = mock.settings
+    return Reply(200, {
+        "accounts": mock.accounts.describe_all(),
+        "partner_ids": sorted(mock.fixtures["partners"]),
+        "settings": {
+            "label_delay": settings.label_delay,
+            "transit_delay": settings.transit_delay,
+            "delivery_delay": settings.delivery_delay,
+            "open_accounts": settings.open_accounts,
+        },
+    })
+
+
+@bp.post("/reset")
+@operation("admin_reset")
+def reset(params: dict[str, Any], body: dict[str, Any]) -> Reply:
+    mock = state()
+    account = body.get("account")
+    try:
+        reset_store(mock.store, mock.accounts, mock.fixtures, account_key=account)
+    except KeyError:
+        raise ApiError.one(404, "not_found", f"No account has the API key {account!r}.", pointer="/account") from None
+    return Reply(200, {"reset": "account" if account else "all", "account": account})
+
+
+@bp.get("/clock")
+@operation("admin_clock")
+def clock(params: dict[str, Any], body: None) -> Reply:
+    mock = state()
+    return Reply(200, {"now": iso(mock.clock.now()), "frozen": mock.clock.is_frozen()})
+
+
+@bp.post("/clock/advance")
+@operation("admin_clock_advance")
+def advance(params: dict[str, Any], body: dict[str, Any]) -> Reply:
+    mock = state()
+    mock.clock.advance(float(body["seconds"]))
+    return Reply(200, {"now": iso(mock.clock.now()), "frozen": mock.clock.is_frozen()})
+
+
+@bp.post("/clock/freeze")
+@operation("admin_clock_freeze")
+def freeze(params: dict[str, Any], body: dict[str, Any]) -> Reply:
+    mock = state()
+    mock.clock.freeze(bool(body.get("frozen", True)))
+    return Reply(200, {"now": iso(mock.clock.now()), "frozen": mock.clock.is_frozen()})
+
+
+@bp.get("/requests")
+@operation("admin_requests")
+def requests_journal(params: dict[str, Any], body: None) -> Reply:
+    rows = state().store.query("SELECT data FROM journal ORDER BY id DESC LIMIT ?", (params.get("limit", 100),))
+    return Reply(200, {"requests": [json.loads(row["data"]) for row in rows]})
+
+
+@bp.post("/accounts")
+@operation("admin_accounts_create")
+def add_account(params: dict[str, Any], body: dict[str, Any]) -> Reply:
+    mock = state()
+    try:
+        mock.accounts.add(
+            name=body.get("name") or body["api_key"],
+            api_key=body["api_key"],
+            api_secret=body["api_secret"],
+            brands=body.get("brands", []),
+            outgoing_parcels=body.get("outgoing_parcels", []),
+        )
+    except KeyError as taken:
+        raise ApiError.one(409, "conflict", f"Already taken: {taken.args[0]}.", pointer="/api_key") from None
+    described = next(a for a in mock.accounts.describe_all() if a["api_key"] == body["api_key"])
+    return Reply(201, described)

@@ -1,0 +1,116 @@
+"""The app factory: one Flask app per fake instance, settings read here, never at import time."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, g, request
+from werkzeug.exceptions import HTTPException
+
+from .accounts import Accounts
+from .clock import Clock
+from .config import Settings, resource_dir
+from .errors import ApiError, Style
+from .fixtures import load as load_fixtures
+from .fixtures import seed
+from .operations import ResponseContractViolation, json_response
+from .returns.models import ReturnsBackend
+from .spec import ApiSpec
+from .store import Store
+
+log = logging.getLogger("sendcloud_mock")
+
+# Blueprints that answer in the v3 (JSON:API) error format; all others use the v2 format.
+V3_BLUEPRINTS = {"returns_v3", "parcel_documents"}
+# Operations whose documented 400 uses the v2 format although they live under /api/v3.
+V2_STYLE_OPERATIONS = {"returns_v3_announce_synchronously"}
+
+
+@dataclass
+class MockState:
+    """Everything one app instance holds; shared by its requests, rebuilt by each factory call."""
+
+    settings: Settings
+    store: Store
+    clock: Clock
+    spec: ApiSpec
+    accounts: Accounts
+    returns: ReturnsBackend
+    fixtures: dict[str, Any]
+
+
+def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
+    """Build a fake: its store (temporary unless settings.db), fixtures loaded when empty."""
+    settings = settings or Settings.from_env()
+    if overrides:
+        settings = settings.with_(**overrides)
+    app = Flask(__name__)
+    app.config.update(MAX_CONTENT_LENGTH=None, JSON_SORT_KEYS=False)
+    store = Store(settings.db)
+    clock = Clock(store)
+    accounts = Accounts(store, open_accounts=settings.open_accounts)
+    fixtures = load_fixtures(settings.fixtures_dir)
+    seed(store, accounts, fixtures, only_if_empty=True)
+    app.extensions["sendcloud_mock"] = MockState(
+        settings=settings,
+        store=store,
+        clock=clock,
+        spec=ApiSpec(resource_dir("schemas")),
+        accounts=accounts,
+        returns=ReturnsBackend(store, clock, accounts, settings),
+        fixtures=fixtures,
+    )
+    _register_blueprints(app)
+    _register_error_handlers(app)
+    from . import journal
+
+    journal.install(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from . import admin, openapi
+    from .returns import documents, v2, v3
+
+    for blueprint in (v3.bp, v2.bp, documents.bp, admin.bp, openapi.bp):
+        app.register_blueprint(blueprint)
+
+
+def error_style() -> Style:
+    if getattr(g, "operation_id", None) in V2_STYLE_OPERATIONS:
+        return "v2"
+    if request.blueprint in V3_BLUEPRINTS:
+        return "v3"
+    if request.blueprint is None and request.path.startswith("/api/v3/"):
+        return "v3"
+    return "v2"
+
+
+def _register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def _api_error(error: ApiError):  # noqa: ANN202
+        return json_response(error.render(error_style(), request.path), error.status, error.headers)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):  # noqa: ANN202
+        code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(error.code or 500, "invalid")
+        detail = {404: "Not found.", 405: f'Method "{request.method}" not allowed.'}.get(
+            error.code or 500, error.description or "Bad request.")
+        api_error = ApiError.one(error.code or 500, code, detail)
+        headers = {"Allow": ", ".join(error.valid_methods)} if getattr(error, "valid_methods", None) else {}
+        return json_response(api_error.render(error_style(), request.path), error.code or 500, headers)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):  # noqa: ANN202
+        if app.testing or isinstance(error, ResponseContractViolation):
+            # Surface the bug in the test (or the log) instead of hiding it behind a 500.
+            log.error("response contract violated or unexpected error on %s %s", request.method, request.path,
+                      exc_info=error)
+            if app.testing:
+                raise error
+        else:
+            log.exception("unexpected error on %s %s", request.method, request.path)
+        api_error = ApiError.one(500, "server_error", "Something went wrong on our side.")
+        return json_response(api_error.render(error_style(), request.path), 500)

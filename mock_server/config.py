@@ -1,0 +1,79 @@
+"""Settings of one fake instance, read from arguments or SENDCLOUD_MOCK_* variables."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+ENV_PREFIX = "SENDCLOUD_MOCK_"
+
+
+def resource_dir(name: str) -> Path:
+    """Where a data folder shipped with the package lives (installed or in a checkout)."""
+    installed = Path(__file__).resolve().parent / name
+    if installed.is_dir():
+        return installed
+    return Path(__file__).resolve().parent.parent / name
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    workers: int = 2
+    # None means a fresh temporary database for this run.
+    db: str | None = None
+    fixtures: str | None = None
+    # Seconds after creation before a return is announced (label, tracking number).
+    label_delay: float = 10.0
+    # Seconds from announcement until in transit, and from in transit until delivered.
+    transit_delay: float = 3600.0
+    delivery_delay: float = 86400.0
+    # Every key/secret pair becomes an (empty) account on first use.
+    open_accounts: bool = False
+    # Validate every response against its schema before sending it (on in tests).
+    validate_responses: bool = False
+    max_body_bytes: int = 1_000_000
+    journal_size: int = 1000
+    log_level: str = "info"
+    log_format: str = "text"
+    # Extra, unstructured overrides used by tests (never read from the environment).
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
+        """Settings from SENDCLOUD_MOCK_* variables; keyword overrides win when not None."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name == "extra":
+                continue
+            raw = environ.get(ENV_PREFIX + f.name.upper())
+            if raw is not None and raw != "":
+                values[f.name] = _coerce(f.name, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def with_(self, **changes: Any) -> "Settings":
+        return replace(self, **changes)
+
+    @property
+    def fixtures_dir(self) -> Path:
+        return Path(self.fixtures) if self.fixtures else resource_dir("fixtures")
+
+
+_BOOLEAN = {"open_accounts", "validate_responses"}
+_INTEGER = {"port", "workers", "max_body_bytes", "journal_size"}
+_FLOAT = {"label_delay", "transit_delay", "delivery_delay"}
+
+
+def _coerce(name: str, raw: str) -> Any:
+    if name in _BOOLEAN:
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if name in _INTEGER:
+        return int(raw)
+    if name in _FLOAT:
+        return float(raw)
+    return raw

@@ -1,0 +1,98 @@
+"""Errors are data: each knows its HTTP status and renders in the format of the API it came from.
+
+Two Sendcloud formats exist:
+- v3 (JSON:API style): {"errors": [{"status", "code", "title", "detail", "source": {...}}]}
+- v2 (and the return portal): {"error": {"code", "message", "request"}}
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Literal
+
+Style = Literal["v3", "v2"]
+
+TITLES = {
+    400: "Bad request",
+    401: "Authentication failed",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Request body too large",
+    415: "Unsupported media type",
+    429: "Too many requests",
+    500: "Server error",
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a request: which field (pointer, parameter or header) and why."""
+
+    code: str
+    detail: str
+    pointer: str | None = None
+    parameter: str | None = None
+    header: str | None = None
+    title: str | None = None
+
+    def source(self) -> dict[str, str] | None:
+        for key in ("pointer", "parameter", "header"):
+            value = getattr(self, key)
+            if value is not None:
+                return {key: value}
+        return None
+
+    def field_name(self) -> str | None:
+        if self.pointer is not None:
+            return self.pointer.strip("/").replace("/", ".") or None
+        return self.parameter or self.header
+
+
+@dataclass
+class ApiError(Exception):
+    status: int
+    problems: list[Problem]
+    headers: dict[str, str] = field(default_factory=dict)
+    # A body that replaces the rendered one (Sendcloud's own odd shapes, such as the cancel 409).
+    body: Any = None
+
+    @classmethod
+    def one(cls, status: int, code: str, detail: str, **where: Any) -> "ApiError":
+        headers = where.pop("headers", None) or {}
+        return cls(status, [Problem(code, detail, **where)], headers)
+
+    def render(self, style: Style, request_path: str) -> dict[str, Any]:
+        if self.body is not None:
+            return self.body
+        if style == "v2":
+            first = self.problems[0]
+            name = first.field_name()
+            message = f"{name}: {first.detail}" if name and len(self.problems) == 1 else first.detail
+            if len(self.problems) > 1:
+                message = "; ".join(
+                    f"{p.field_name()}: {p.detail}" if p.field_name() else p.detail for p in self.problems
+                )
+            return {"error": {"code": first.code, "message": message, "request": request_path.lstrip("/")}}
+        errors = []
+        for problem in self.problems:
+            item: dict[str, Any] = {
+                "status": str(self.status),
+                "code": problem.code,
+                "title": problem.title or TITLES.get(self.status, "Error"),
+                "detail": problem.detail,
+            }
+            source = problem.source()
+            if source:
+                item["source"] = source
+            errors.append(item)
+        return {"errors": errors}
+
+
+def bad_request(problems: Iterable[Problem]) -> ApiError:
+    return ApiError(400, list(problems))
+
+
+def not_found(what: str = "Not found.") -> ApiError:
+    return ApiError.one(404, "not_found", what)

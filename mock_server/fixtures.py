@@ -1,0 +1,59 @@
+"""Fixture data (accounts, brands, outgoing parcels, partner ids) loaded into the store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from .accounts import Accounts
+from .store import Store, dumps, loads
+
+
+def load(folder: Path) -> dict[str, Any]:
+    """Read the fixture folder: accounts.json (required) and partners.json (optional)."""
+    with (folder / "accounts.json").open(encoding="utf-8") as handle:
+        accounts = json.load(handle)["accounts"]
+    partners: list[str] = []
+    if (folder / "partners.json").exists():
+        with (folder / "partners.json").open(encoding="utf-8") as handle:
+            partners = json.load(handle)["partners"]
+    return {"accounts": accounts, "partners": [p.lower() for p in partners]}
+
+
+def seed(store: Store, accounts: Accounts, fixtures: dict[str, Any], *, only_if_empty: bool = False) -> bool:
+    """Load the fixtures; with only_if_empty, leave a store that already holds accounts alone."""
+    with store.transaction() as db:
+        if only_if_empty and db.execute("SELECT 1 FROM accounts LIMIT 1").fetchone():
+            return False
+        store.set_meta(db, "partners", dumps(fixtures["partners"]))
+    for account in fixtures["accounts"]:
+        accounts.add(
+            name=account["name"],
+            api_key=account["api_key"],
+            api_secret=account["api_secret"],
+            brands=account.get("brands", []),
+            outgoing_parcels=account.get("outgoing_parcels", []),
+            from_fixtures=True,
+        )
+    return True
+
+
+def reset(store: Store, accounts: Accounts, fixtures: dict[str, Any], account_key: str | None = None) -> None:
+    """Back to the fixtures: everything, or one account's returns."""
+    with store.transaction() as db:
+        if account_key is not None:
+            row = db.execute("SELECT id FROM accounts WHERE api_key = ?", (account_key,)).fetchone()
+            if row is None:
+                raise KeyError(account_key)
+            db.execute("DELETE FROM parcels WHERE account_id = ?", (row["id"],))
+            db.execute("DELETE FROM returns WHERE account_id = ?", (row["id"],))
+            return
+        for table in ("parcels", "returns", "outgoing_parcels", "brands", "accounts", "journal"):
+            db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+        db.execute("DELETE FROM meta WHERE key NOT IN ('instance')")
+    seed(store, accounts, fixtures)
+
+
+def partner_ids(store: Store) -> set[str]:
+    return set(loads(store.get_meta("partners", "[]") or "[]"))

@@ -1,0 +1,41 @@
+"""Checks that run before every authenticated API request: credentials and the partner header."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import current_app, g, request
+
+from .accounts import Account
+from .errors import ApiError
+from .fixtures import partner_ids
+
+PARTNER_HEADER = "Sendcloud-Partner-Id"
+
+
+def authenticate() -> None:
+    """Blueprint hook: resolve the Basic credentials to an account (g.account) or answer 401."""
+    state = current_app.extensions["sendcloud_mock"]
+    g.account = state.accounts.authenticate(request.authorization)
+    check_partner_header()
+
+
+def check_partner_header() -> None:
+    raw = request.headers.get(PARTNER_HEADER)
+    if raw is None:
+        return
+    try:
+        partner = str(uuid.UUID(raw.strip()))
+    except ValueError:
+        raise ApiError.one(400, "invalid", "Must be a valid UUID.", header=PARTNER_HEADER) from None
+    if partner not in partner_ids(current_app.extensions["sendcloud_mock"].store):
+        raise ApiError.one(400, "invalid", "Unknown Sendcloud partner id.", header=PARTNER_HEADER)
+
+
+def current_account() -> Account:
+    return g.account
+
+
+def base_url() -> str:
+    """The root URL the client used (its own host), ending in a slash."""
+    return request.host_url

@@ -1,0 +1,210 @@
+"""The thin layer between Flask and the domain: parse a request by its operation, send a reply.
+
+A view is decorated with `@operation("operationId")`; it receives `params` (typed query,
+path and header values) and `body` (the validated JSON), and returns a `Reply` whose data
+is laid out through the operation's response schema.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+from flask import Response, current_app, g, request
+
+from .errors import ApiError, Problem
+from .spec import Operation, Parameter, problems_from
+
+INT64 = 2**63 - 1
+_INTEGER = re.compile(r"[+-]?\d{1,19}")
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+@dataclass
+class Reply:
+    status: int
+    data: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    # Set for non-JSON answers (PDF labels).
+    raw: bytes | None = None
+    mimetype: str = "application/json"
+
+
+class ResponseContractViolation(AssertionError):
+    """The server was about to send a response its own schema forbids."""
+
+
+def operation(operation_id: str) -> Callable[[Callable[..., Reply]], Callable[..., Response]]:
+    def decorate(view: Callable[..., Reply]) -> Callable[..., Response]:
+        @functools.wraps(view)
+        def wrapper(**path_args: Any) -> Response:
+            state = current_app.extensions["sendcloud_mock"]
+            op = state.spec.operations[operation_id]
+            g.operation_id = operation_id
+            params = parse_parameters(op, path_args)
+            body = parse_body(op, state.settings.max_body_bytes) if op.body_validator else None
+            reply = view(params=params, body=body)
+            return respond(op, reply, validate=state.settings.validate_responses)
+
+        return wrapper
+
+    return decorate
+
+
+def parse_parameters(op: Operation, path_args: Mapping[str, Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    problems: list[Problem] = []
+    for param in op.parameters:
+        raw = _raw_parameter(param, path_args, problems)
+        if raw is None:
+            if param.required:
+                problems.append(_param_problem(param, "required", "This field is required."))
+            continue
+        value = _coerce(param, raw)
+        if value is _INVALID:
+            if param.location == "path":
+                raise ApiError.one(404, "not_found", "Not found.")
+            problems.append(_param_problem(param, "invalid", f"Expected a valid {_type_name(param)}."))
+            continue
+        errors = list(param.validator.iter_errors(value))
+        if errors:
+            if param.location == "path":
+                raise ApiError.one(404, "not_found", "Not found.")
+            where = {"parameter": param.name} if param.location == "query" else {"header": param.name}
+            problems.extend(problems_from(errors, **where))
+            continue
+        values[param.name] = value
+    if problems:
+        raise ApiError(400, problems)
+    return values
+
+
+def _raw_parameter(param: Parameter, path_args: Mapping[str, Any], problems: list[Problem]) -> str | None:
+    if param.location == "path":
+        return path_args.get(param.name)
+    if param.location == "header":
+        return request.headers.get(param.name)
+    given = request.args.getlist(param.name)
+    if len(given) > 1:
+        problems.append(_param_problem(param, "invalid", "This parameter was given more than once."))
+        return None
+    return given[0] if given else None
+
+
+_INVALID = object()
+
+
+def _coerce(param: Parameter, raw: str) -> Any:
+    kind = param.schema.get("type")
+    if kind == "integer":
+        if not _INTEGER.fullmatch(raw) or abs(int(raw)) > INT64:
+            return _INVALID
+        return int(raw)
+    if kind == "number":
+        if not _NUMBER.fullmatch(raw):
+            return _INVALID
+        number = float(raw)
+        return number if math.isfinite(number) else _INVALID
+    if kind == "boolean":
+        lowered = raw.lower()
+        if lowered not in ("true", "false", "1", "0"):
+            return _INVALID
+        return lowered in ("true", "1")
+    return raw
+
+
+def _type_name(param: Parameter) -> str:
+    return {"integer": "integer", "number": "number", "boolean": "boolean"}.get(param.schema.get("type"), "value")
+
+
+def _param_problem(param: Parameter, code: str, detail: str) -> Problem:
+    if param.location == "header":
+        return Problem(code, detail, header=param.name)
+    return Problem(code, detail, parameter=param.name)
+
+
+def parse_body(op: Operation, max_bytes: int) -> Any:
+    length = request.content_length
+    if length is not None and length > max_bytes:
+        raise ApiError.one(413, "too_large", f"The request body is larger than {max_bytes} bytes.")
+    mimetype = request.mimetype
+    if mimetype != "application/json" and not mimetype.endswith("+json"):
+        raise ApiError.one(415, "unsupported_media_type",
+                           f'Unsupported media type "{request.content_type or ""}" in request. Use application/json.',
+                           header="Content-Type")
+    raw = request.get_data(cache=True)
+    if len(raw) > max_bytes:
+        raise ApiError.one(413, "too_large", f"The request body is larger than {max_bytes} bytes.")
+    body = decode_json(raw)
+    errors = list(op.body_validator.iter_errors(body))  # type: ignore[union-attr]
+    if errors:
+        raise ApiError(400, problems_from(errors))
+    return body
+
+
+def decode_json(raw: bytes) -> Any:
+    """Strict JSON: no NaN or Infinity, no integers SQLite cannot hold, no pathological nesting."""
+    try:
+        text = raw.decode("utf-8")
+        body = json.loads(text, parse_constant=_refuse_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        detail = "JSON parse error - " + (str(exc)[:120] if not isinstance(exc, RecursionError) else "nested too deeply")
+        raise ApiError.one(400, "parse_error", detail, pointer="") from None
+    where = _oversized_integer(body, [])
+    if where is not None:
+        raise ApiError.one(400, "invalid", "Ensure this value is a 64-bit integer.", pointer=where)
+    return body
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _oversized_integer(node: Any, path: list[str]) -> str | None:
+    if isinstance(node, bool):
+        return None
+    if isinstance(node, int):
+        return "".join("/" + p for p in path) if abs(node) > INT64 else None
+    if isinstance(node, float) and not math.isfinite(node):
+        return "".join("/" + p for p in path)
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found = _oversized_integer(value, [*path, key.replace("~", "~0").replace("/", "~1")])
+            if found is not None:
+                return found
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found = _oversized_integer(value, [*path, str(index)])
+            if found is not None:
+                return found
+    return None
+
+
+def respond(op: Operation, reply: Reply, *, validate: bool) -> Response:
+    if reply.raw is not None:
+        return Response(reply.raw, status=reply.status, mimetype=reply.mimetype, headers=reply.headers)
+    shape = op.shapes.get(reply.status)
+    body = shape(reply.data) if shape else reply.data
+    if validate:
+        check_response(op, reply.status, body)
+    return json_response(body, reply.status, reply.headers)
+
+
+def check_response(op: Operation, status: int, body: Any) -> None:
+    if status not in op.response_types:
+        raise ResponseContractViolation(f"{op.operation_id}: status {status} is not documented")
+    validator = op.response_validators.get(status)
+    if validator is not None:
+        errors = sorted(validator.iter_errors(body), key=lambda e: list(map(str, e.absolute_path)))
+        if errors:
+            described = "; ".join(f"{list(e.absolute_path)}: {e.message[:200]}" for e in errors[:5])
+            raise ResponseContractViolation(f"{op.operation_id} {status} breaks its schema: {described}")
+
+
+def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    return Response(text, status=status, mimetype="application/json", headers=dict(headers or {}))

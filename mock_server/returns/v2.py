@@ -1,0 +1,49 @@
+"""Blueprint: the deprecated Returns API v2 (/api/v2/returns), a second view of the same store."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app
+
+from ..guards import authenticate, current_account
+from ..operations import Reply, operation
+from .models import ListFilter, ReturnsBackend
+from .v3 import cursor_param, page_url
+from .views import v2_return
+
+bp = Blueprint("returns_v2", __name__, url_prefix="/api/v2/returns")
+bp.before_request(authenticate)
+
+
+def backend() -> ReturnsBackend:
+    return current_app.extensions["sendcloud_mock"].returns
+
+
+def _brand_names() -> dict[int, str]:
+    accounts = current_app.extensions["sendcloud_mock"].accounts
+    return accounts.brand_names(current_account())
+
+
+@bp.get("")
+@bp.get("/")
+@operation("returns_v2_list")
+def list_returns(params: dict[str, Any], body: None) -> Reply:
+    returns = backend()
+    page = returns.page(current_account(), cursor=cursor_param(params),
+                        page_size=int(params.get("page_size", 100)), where=ListFilter())
+    now, names = returns.now(), _brand_names()
+    return Reply(200, {
+        "next": page_url(page.next),
+        "previous": page_url(page.previous),
+        "returns": [v2_return(r, now, names.get(r.request.get("brand_id"))) for r in page.records],
+    })
+
+
+@bp.get("/<id>")
+@bp.get("/<id>/")
+@operation("returns_v2_retrieve")
+def retrieve(params: dict[str, Any], body: None) -> Reply:
+    returns = backend()
+    record = returns.get(current_account(), params["id"])
+    return Reply(200, v2_return(record, returns.now(), _brand_names().get(record.request.get("brand_id"))))

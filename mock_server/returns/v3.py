@@ -1,0 +1,110 @@
+"""Blueprint: the Returns API v3 (/api/v3/returns)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Blueprint, current_app, request
+
+from ..cursors import Cursor, CursorError, decode
+from ..errors import ApiError
+from ..guards import authenticate, base_url, current_account
+from ..operations import Reply, operation
+from .models import ListFilter, ReturnsBackend, parse_list_date
+from .views import v3_return, validation_view
+
+bp = Blueprint("returns_v3", __name__, url_prefix="/api/v3/returns")
+bp.before_request(authenticate)
+
+
+def backend() -> ReturnsBackend:
+    return current_app.extensions["sendcloud_mock"].returns
+
+
+@bp.post("")
+@operation("returns_v3_create")
+def create(params: dict[str, Any], body: dict[str, Any]) -> Reply:
+    created = backend().create(current_account(), body)
+    return Reply(201, created.__dict__)
+
+
+@bp.post("/announce-synchronously")
+@operation("returns_v3_announce_synchronously")
+def announce_synchronously(params: dict[str, Any], body: dict[str, Any]) -> Reply:
+    returns = backend()
+    returns.check(current_account(), body)
+    failure = returns.announcement_failure(body)
+    if failure is not None:
+        raise ApiError.one(400, "parcel_announcement_error", failure)
+    created = returns.create(current_account(), body, announce_now=True)
+    return Reply(201, created.__dict__)
+
+
+@bp.post("/validate")
+@operation("returns_v3_validate")
+def validate(params: dict[str, Any], body: dict[str, Any]) -> Reply:
+    backend().check(current_account(), body)
+    return Reply(200, validation_view(body))
+
+
+@bp.get("")
+@operation("returns_v3_list")
+def list_returns(params: dict[str, Any], body: None) -> Reply:
+    where = ListFilter(
+        from_ts=_date_param(params, "from_date"),
+        to_ts=_date_param(params, "to_date"),
+        parent_status=params.get("parent_parcel_status"),
+    )
+    cursor = cursor_param(params)
+    returns = backend()
+    page = returns.page(current_account(), cursor=cursor, page_size=int(params.get("page_size", 40)), where=where)
+    now, root = returns.now(), base_url()
+    return Reply(200, {
+        "next": page_url(page.next),
+        "previous": page_url(page.previous),
+        "data": [v3_return(record, now, root) for record in page.records],
+    })
+
+
+@bp.get("/<id>")
+@operation("returns_v3_retrieve")
+def retrieve(params: dict[str, Any], body: None) -> Reply:
+    returns = backend()
+    record = returns.get(current_account(), params["id"])
+    return Reply(200, v3_return(record, returns.now(), base_url()))
+
+
+@bp.patch("/<id>/cancel")
+@operation("returns_v3_cancel")
+def cancel(params: dict[str, Any], body: None) -> Reply:
+    backend().cancel(current_account(), params["id"])
+    return Reply(202, {"message": "Cancellation requested successfully"})
+
+
+def _date_param(params: dict[str, Any], name: str) -> float | None:
+    if name not in params:
+        return None
+    try:
+        return parse_list_date(params[name])
+    except ValueError:
+        raise ApiError.one(400, "invalid", "Enter a valid date/time, such as 2022-04-06 00:00:00.",
+                           parameter=name) from None
+
+
+def cursor_param(params: dict[str, Any]) -> Cursor:
+    if "cursor" not in params:
+        return Cursor()
+    try:
+        return decode(params["cursor"])
+    except CursorError:
+        raise ApiError.one(400, "invalid", "Invalid cursor.", parameter="cursor") from None
+
+
+def page_url(cursor: Cursor | None) -> str | None:
+    """The same request with another cursor, as a full URL on the host the client used."""
+    if cursor is None:
+        return None
+    args = [(k, v) for k, v in request.args.items(multi=True) if k != "cursor"]
+    args.append(("cursor", cursor.encode()))
+    return f"{request.base_url}?{urlencode(args)}"

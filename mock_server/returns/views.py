@@ -1,0 +1,203 @@
+"""A stored return, seen as the v3 Return object and as the v2 return object.
+
+These build plain dicts of what the domain knows; the response schemas decide the final
+layout (which properties appear, nulls, defaults) when the reply is sent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..carriers import CARRIERS, tracking_url
+from ..clock import iso
+from .lifecycle import DELIVERED, State
+from .models import CM_PER_UNIT, ReturnRecord, shipping_codes, weight_in_kg
+from .reasons import EU_COUNTRIES, RETURN_REASONS
+
+LABEL_PRICE_EUR = {"postnl": 6.95, "dhl": 6.45, "dpd": 5.95, "ups": 9.5, "gls_eu": 5.75, "colissimo": 7.1,
+                   "bpost": 6.2, "hermes_de": 4.99, "dhl_de": 5.49, "mondial_relay": 4.4, "chronopost": 8.9}
+
+
+def label_urls(base_url: str, parcel_id: int) -> tuple[str, dict[str, Any]]:
+    single = f"{base_url}api/v3/parcels/{parcel_id}/documents/label"
+    return single, {"label_printer": single, "normal_printer": [single + "?paper_size=a4"] * 4}
+
+
+def _tracking(record: ReturnRecord, state: State) -> tuple[str | None, str | None]:
+    if not state.announced or not record.parcels:
+        return None, None
+    request = record.request
+    number = record.parcels[0].tracking_number
+    url = tracking_url(
+        record.data["carrier"], number,
+        postal_code=request["from_address"]["postal_code"],
+        destination_country=request["to_address"]["country_code"],
+        source_country=request["from_address"]["country_code"],
+        created=_date(record.created_at),
+    )
+    return number, url
+
+
+def _date(ts: float):  # noqa: ANN202 - a datetime.date
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(ts, tz=timezone.utc).date()
+
+
+def status_history(record: ReturnRecord, state: State) -> list[dict[str, Any]]:
+    first_parcel = record.parcels[0].id if record.parcels else record.id
+    return [
+        {
+            "carrier_update_timestamp": iso(event.at),
+            "parcel_status_history_id": str(first_parcel * 10 + index),
+            "parent_status": event.step.slug,
+            "carrier_code": record.data["carrier"],
+            "carrier_message": event.step.message,
+        }
+        for index, event in enumerate(state.events)
+    ]
+
+
+def _items(request: dict[str, Any]) -> list[dict[str, Any]]:
+    items = []
+    for item in request.get("parcel_items") or []:
+        shown = dict(item)
+        reason = item.get("return_reason_id")
+        if reason is not None and reason.isdigit() and int(reason) in RETURN_REASONS:
+            shown["return_reason"] = {"id": int(reason), "description": RETURN_REASONS[int(reason)]}
+        items.append(shown)
+    return items
+
+
+def v3_return(record: ReturnRecord, now: float, base_url: str) -> dict[str, Any]:
+    request = record.request
+    state = record.state(now)
+    product, option = shipping_codes(request["ship_with"])
+    number, url = _tracking(record, state)
+    delivered = state.reached(DELIVERED)
+    insured = request.get("total_insured_value") or {}
+    view: dict[str, Any] = {
+        "id": record.id,
+        "from_address": request["from_address"],
+        "to_address": request["to_address"],
+        "shipping_product": {"code": product},
+        "shipping_option": {"code": option},
+        "weight": request["weight"],
+        "collo_count": request.get("collo_count", 1),
+        "parcel_items": _items(request),
+        "send_tracking_emails": request.get("send_tracking_emails", False),
+        "label_cost": {"value": LABEL_PRICE_EUR.get(record.data["carrier"], 6.15), "currency": "EUR"},
+        "insurance": float(insured.get("value") or 0) > 0,
+        "tracking_number": number,
+        "tracking_url": url,
+        "is_cancellable": state.is_cancellable,
+        "status_history": status_history(record, state),
+        "created_at": iso(record.created_at),
+        "delivered_at": int(delivered.at * 1000) if delivered else None,
+        "delivered_at_iso": iso(delivered.at) if delivered else None,
+        "refund": record.data.get("refund"),
+        "return_fee": record.data.get("return_fee"),
+        "customs_invoice_nr": request.get("customs_invoice_nr"),
+        "delivery_option": request.get("delivery_option"),
+        "images": record.data.get("images", []),
+        "status": record.data.get("status", "open"),
+        "customs_information": request.get("customs_information"),
+        "errors": _announcement_errors(record, state),
+    }
+    for name in ("dimensions", "brand_id", "order_number"):
+        if name in request:
+            view[name] = request[name]
+    if "contract" in request["ship_with"]:
+        view["contract"] = request["ship_with"]["contract"]
+    if "reason" in record.data:
+        view["reason"] = record.data["reason"]
+    if request["from_address"]["country_code"].upper() not in EU_COUNTRIES:
+        view["customs_shipment_type"] = 4  # returned goods
+    if state.announced and record.parcels:
+        view["label_url"], view["label"] = label_urls(base_url, record.parcels[0].id)
+    else:
+        view["label_url"] = None
+    return view
+
+
+def _announcement_errors(record: ReturnRecord, state: State) -> list[dict[str, Any]]:
+    failure = record.schedule.failure
+    if failure is None or state.current.slug != "announcement-failed":
+        return []
+    return [{"status": "400", "code": "parcel_announcement_error", "title": "Parcel announcement failed",
+             "detail": failure}]
+
+
+def _parcel_data(record: ReturnRecord, state: State, brand_name: str | None) -> dict[str, Any]:
+    request = record.request
+    number, url = _tracking(record, state)
+    return {
+        "tracking_url": url,
+        "tracking_number": number,
+        "parcel_status": state.current.parcel_status,
+        "global_status_slug": state.current.slug,
+        "brand_name": brand_name,
+        "order_number": request.get("order_number"),
+        "from_email": request["from_address"].get("email"),
+        "deleted": False,
+        "collo_count": request.get("collo_count", 1),
+        "from_country": request["from_address"]["country_code"],
+        "from_name": request["from_address"]["name"],
+        "shipping_method": record.data.get("shipping_method"),
+        "extra_data": {},
+        "rules": [],
+    }
+
+
+def v2_return(record: ReturnRecord, now: float, brand_name: str | None) -> dict[str, Any]:
+    request = record.request
+    state = record.state(now)
+    delivered = state.reached(DELIVERED)
+    items = request.get("parcel_items") or []
+    values = [float((item.get("price") or item.get("value") or {}).get("value", 0)) * item.get("quantity", 1)
+              for item in items]
+    portal = record.data.get("portal", {})
+    return {
+        "id": record.id,
+        "created_at": iso(record.created_at),
+        "reason": (record.data.get("reason") or {}).get("id"),
+        "outgoing_parcel": portal.get("outgoing_parcel"),
+        "incoming_parcel": record.parcels[0].id if record.parcels else None,
+        "message": portal.get("message"),
+        "refund": portal.get("refund"),
+        "is_cancellable": state.is_cancellable,
+        "return_fee": None,
+        "return_fee_currency": None,
+        "label_cost": LABEL_PRICE_EUR.get(record.data["carrier"], 6.15),
+        "label_currency": "EUR",
+        "items_cost": round(sum(values), 2) if items else None,
+        "delivered_at": iso(delivered.at) if delivered else None,
+        "delivery_option": request.get("delivery_option"),
+        "store_location": None,
+        "images": record.data.get("images", []),
+        "rule_modifications": [],
+        "outgoing_parcel_data": portal.get("outgoing_parcel_data"),
+        "incoming_parcel_data": _parcel_data(record, state, brand_name),
+        "incoming_parcel_status": {
+            "id": state.current.parcel_status,
+            "message": state.current.message,
+            "global_status_slug": state.current.slug,
+        },
+    }
+
+
+def validation_view(request: dict[str, Any]) -> dict[str, Any]:
+    """What POST /returns/validate answers: the request, normalised the way Sendcloud reports it."""
+    view = {key: value for key, value in request.items() if key not in ("weight", "dimensions")}
+    view["weight"] = round(weight_in_kg(request["weight"]), 3)
+    if "dimensions" in request:
+        factor = CM_PER_UNIT[request["dimensions"]["unit"]]
+        view["dimensions"] = {k: round(float(request["dimensions"][k]) * factor, 2) for k in ("height", "width", "length")}
+    if request["from_address"]["country_code"].upper() not in EU_COUNTRIES:
+        view["customs_shipment_type"] = 4
+    return view
+
+
+def carrier_name(code: str) -> str:
+    carrier = CARRIERS.get(code)
+    return carrier.name if carrier else code

@@ -1,0 +1,381 @@
+"""Our schemas and OpenAPI document, loaded once at start: validators, shapes, the served document.
+
+Everything about a request or response that a schema can say is said in `schemas/`;
+this module turns it into compiled validators (requests, and responses when asked)
+and into "shapes" that serialize domain dicts through the response schemas.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from functools import cached_property
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping
+from urllib.parse import urljoin, urlsplit
+
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import ValidationError
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from .errors import Problem
+
+SCHEMA_BASE = "https://sendcloud-mock.invalid/schemas/"
+OPENAPI_FILE = "openapi.json"
+HTTP_METHODS = ("get", "post", "put", "patch", "delete")
+
+FORMATS = FormatChecker(formats=())
+
+
+@FORMATS.checks("date-time", raises=ValueError)
+def _is_datetime(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    if not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)", value):
+        raise ValueError("not an RFC 3339 date-time")
+    datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return True
+
+
+@FORMATS.checks("date", raises=ValueError)
+def _is_date(value: object) -> bool:
+    if isinstance(value, str):
+        if not re.fullmatch(r"\d{4}-\d\d-\d\d", value):
+            raise ValueError("not a date")
+        date.fromisoformat(value)
+    return True
+
+
+@FORMATS.checks("email")
+def _is_email(value: object) -> bool:
+    return not isinstance(value, str) or bool(re.fullmatch(r"[^@\s]+@[^@\s]+", value))
+
+
+@FORMATS.checks("uri")
+def _is_uri(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    parts = urlsplit(value)
+    return bool(parts.scheme and parts.netloc)
+
+
+Shape = Callable[[Any], Any]
+
+
+@dataclass
+class Parameter:
+    name: str
+    location: str  # query, path or header
+    required: bool
+    schema: Mapping[str, Any]
+    validator: Draft202012Validator
+
+
+@dataclass
+class Operation:
+    """One documented operation: its parameters, body schema and response shapes."""
+
+    operation_id: str
+    method: str
+    path: str
+    parameters: list[Parameter]
+    body_validator: Draft202012Validator | None
+    shapes: dict[int, Shape] = field(default_factory=dict)
+    response_validators: dict[int, Draft202012Validator] = field(default_factory=dict)
+    response_types: dict[int, str] = field(default_factory=dict)
+
+
+class ApiSpec:
+    """The schemas folder, compiled."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.documents: dict[str, dict[str, Any]] = {}
+        for path in sorted(folder.rglob("*.json")):
+            rel = path.relative_to(folder).as_posix()
+            if rel == OPENAPI_FILE:
+                continue
+            with path.open(encoding="utf-8") as handle:
+                self.documents[rel] = json.load(handle)
+        self.registry: Registry = Registry().with_resources(
+            (SCHEMA_BASE + rel, Resource.from_contents(doc, default_specification=DRAFT202012))
+            for rel, doc in self.documents.items()
+        ).crawl()
+        with (folder / OPENAPI_FILE).open(encoding="utf-8") as handle:
+            self.openapi: dict[str, Any] = json.load(handle)
+        self._shape_memo: dict[str, Shape] = {}
+        self.operations: dict[str, Operation] = {}
+        for path, item in self.openapi["paths"].items():
+            shared_params = item.get("parameters", [])
+            for method in HTTP_METHODS:
+                if method in item:
+                    op = self._compile_operation(path, method, item[method], shared_params)
+                    self.operations[op.operation_id] = op
+        self.version = self.openapi["info"]["version"]
+
+    # -- compiling -----------------------------------------------------------------------
+
+    def validator(self, schema: Mapping[str, Any]) -> Draft202012Validator:
+        """A validator for a schema that may $ref our files (refs relative to schemas/)."""
+        rooted = dict(schema)
+        rooted.setdefault("$id", SCHEMA_BASE + "__inline__.json")
+        return Draft202012Validator(rooted, registry=self.registry, format_checker=FORMATS)
+
+    def _compile_operation(
+        self, path: str, method: str, raw: Mapping[str, Any], shared: list[Mapping[str, Any]]
+    ) -> Operation:
+        parameters = [
+            Parameter(
+                name=p["name"],
+                location=p["in"],
+                required=bool(p.get("required", p["in"] == "path")),
+                schema=p.get("schema", {}),
+                validator=self.validator(p.get("schema", {})),
+            )
+            for p in [*shared, *raw.get("parameters", [])]
+        ]
+        body_validator = None
+        body = raw.get("requestBody")
+        if body:
+            schema = body["content"]["application/json"]["schema"]
+            body_validator = self.validator(schema)
+        op = Operation(raw["operationId"], method.upper(), path, parameters, body_validator)
+        for status, response in raw.get("responses", {}).items():
+            content = response.get("content") or {}
+            for media_type, media in content.items():
+                op.response_types[int(status)] = media_type
+                if media_type == "application/json" and "schema" in media:
+                    op.shapes[int(status)] = self.shape(media["schema"])
+                    op.response_validators[int(status)] = self.validator(media["schema"])
+        return op
+
+    def shape(self, schema: Mapping[str, Any], base: str = SCHEMA_BASE) -> Shape:
+        """A function that lays a domain value out as the schema says (see `_object_shape`)."""
+        flat = self._flatten(schema, base)
+        return self._shape_of(flat)
+
+    def _resolve(self, ref: str, base: str) -> tuple[Mapping[str, Any], str]:
+        uri = urljoin(base, ref)
+        resolved = self.registry.resolver().lookup(uri)
+        return resolved.contents, uri
+
+    def _flatten(self, schema: Mapping[str, Any], base: str) -> "Flat":
+        """Merge $ref, allOf and the 'ref or null' anyOf into one plain description."""
+        if "$ref" in schema:
+            contents, uri = self._resolve(schema["$ref"], base)
+            return self._flatten(contents, uri)
+        flat = Flat(key=f"{base}#{id(schema)}")
+        types = schema.get("type")
+        if isinstance(types, str):
+            flat.types = {types}
+        elif isinstance(types, list):
+            flat.types = set(types)
+        if "null" in flat.types or (None in schema.get("enum", [])):
+            flat.nullable = True
+        if "default" in schema:
+            flat.has_default, flat.default = True, schema["default"]
+        for part in schema.get("allOf", []):
+            flat.merge(self._flatten(part, base))
+        branches = schema.get("anyOf", [])
+        for branch in branches:
+            if branch.get("type") == "null":
+                flat.nullable = True
+            else:
+                flat.merge(self._flatten(branch, base))
+        for name, sub in schema.get("properties", {}).items():
+            flat.properties[name] = (sub, base)
+        flat.required |= set(schema.get("required", []))
+        if "items" in schema:
+            flat.items = (schema["items"], base)
+        return flat
+
+    def _shape_of(self, flat: "Flat") -> Shape:
+        if flat.properties:
+            fields = []
+            for name, (sub, base) in flat.properties.items():
+                sub_flat = self._flatten(sub, base)
+                fields.append((name, self._shape_of(sub_flat), sub_flat.nullable, sub_flat.has_default, sub_flat.default))
+            return _object_shape(fields)
+        if flat.items is not None:
+            return _array_shape(self._shape_of(self._flatten(*flat.items)))
+        return _identity
+
+    # -- the served document -------------------------------------------------------------
+
+    @cached_property
+    def served_openapi(self) -> dict[str, Any]:
+        """The bundled document, built on first use and kept."""
+        return self.bundled_openapi()
+
+    def bundled_openapi(self) -> dict[str, Any]:
+        """The OpenAPI document with every schema file inlined under components/schemas."""
+        doc = copy.deepcopy(self.openapi)
+        schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+        for rel, contents in self.documents.items():
+            inlined = _rewrite_refs(copy.deepcopy(contents), SCHEMA_BASE + rel)
+            inlined.pop("$id", None)
+            inlined.pop("$schema", None)
+            schemas[component_name(rel)] = inlined
+        doc["paths"] = _rewrite_refs(doc["paths"], SCHEMA_BASE)
+        return doc
+
+
+@dataclass
+class Flat:
+    key: str
+    types: set[str] = field(default_factory=set)
+    nullable: bool = False
+    has_default: bool = False
+    default: Any = None
+    properties: dict[str, tuple[Mapping[str, Any], str]] = field(default_factory=dict)
+    required: set[str] = field(default_factory=set)
+    items: tuple[Mapping[str, Any], str] | None = None
+
+    def merge(self, other: "Flat") -> None:
+        self.types |= other.types
+        self.nullable = self.nullable or other.nullable
+        if other.has_default and not self.has_default:
+            self.has_default, self.default = True, other.default
+        for name, value in other.properties.items():
+            self.properties.setdefault(name, value)
+        self.required |= other.required
+        if self.items is None:
+            self.items = other.items
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _object_shape(fields: list[tuple[str, Shape, bool, bool, Any]]) -> Shape:
+    """Every listed property appears: the domain's value, else the default, else null when allowed."""
+
+    def shape(value: Any) -> Any:
+        if not isinstance(value, Mapping):
+            return value
+        out = {}
+        for name, sub, nullable, has_default, default in fields:
+            if name in value:
+                item = value[name]
+                out[name] = None if item is None else sub(item)
+            elif has_default:
+                out[name] = copy.deepcopy(default)
+            elif nullable:
+                out[name] = None
+        return out
+
+    return shape
+
+
+def _array_shape(item_shape: Shape) -> Shape:
+    def shape(value: Any) -> Any:
+        if not isinstance(value, list):
+            return value
+        return [item_shape(v) for v in value]
+
+    return shape
+
+
+def component_name(rel: str) -> str:
+    return rel[: -len(".json")].replace("/", ".")
+
+
+def _rewrite_refs(node: Any, base: str) -> Any:
+    if isinstance(node, dict):
+        out = {}
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str) and not value.startswith("#"):
+                uri = urljoin(base, value)
+                out[key] = "#/components/schemas/" + component_name(uri[len(SCHEMA_BASE):])
+            else:
+                out[key] = _rewrite_refs(value, base)
+        return out
+    if isinstance(node, list):
+        return [_rewrite_refs(v, base) for v in node]
+    return node
+
+
+# -- turning validation errors into Sendcloud problems -------------------------------------
+
+
+def pointer(parts: Iterable[Any]) -> str:
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def problems_from(errors: Iterable[ValidationError], *, parameter: str | None = None,
+                  header: str | None = None, limit: int = 20) -> list[Problem]:
+    """Name the exact field of each schema violation, in Sendcloud's codes."""
+    problems: list[Problem] = []
+    for error in sorted(errors, key=lambda e: [str(p) for p in e.absolute_path]):
+        leaf = _leaf(error)
+        where = list(leaf.absolute_path)
+        if leaf.validator == "required":
+            present = leaf.instance if isinstance(leaf.instance, Mapping) else {}
+            for name in leaf.validator_value:
+                if name not in present:
+                    problems.append(_problem("required", "This field is required.", [*where, name], parameter, header))
+        else:
+            code, detail = _describe(leaf)
+            problems.append(_problem(code, detail, where, parameter, header))
+        if len(problems) >= limit:
+            break
+    # jsonschema reports each missing property as its own error listing all of them.
+    return list(dict.fromkeys(problems))[:limit]
+
+
+def _leaf(error: ValidationError) -> ValidationError:
+    """For an anyOf ('ref or null'), report the error inside the non-null branch."""
+    if error.validator in ("anyOf", "oneOf") and error.context:
+        candidates = [e for e in error.context if not (e.validator == "type" and e.validator_value == "null")]
+        if candidates:
+            deepest = max(candidates, key=lambda e: len(e.absolute_path))
+            return _leaf(deepest)
+    return error
+
+
+def _describe(error: ValidationError) -> tuple[str, str]:
+    kind = error.validator
+    if kind == "type":
+        wanted = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        names = " or ".join("a valid " + ("number" if w == "number" else w) for w in wanted if w != "null")
+        return "invalid", f"Expected {names or 'null'}."
+    if kind == "enum":
+        choices = ", ".join(json.dumps(v) for v in error.validator_value)
+        return "invalid_choice", f"{_short(error.instance)} is not a valid choice. Valid choices: {choices}."
+    if kind in ("minimum", "exclusiveMinimum"):
+        relation = "greater than or equal to" if kind == "minimum" else "greater than"
+        return "min_value", f"Ensure this value is {relation} {error.validator_value}."
+    if kind == "maximum":
+        return "invalid", f"Ensure this value is less than or equal to {error.validator_value}."
+    if kind == "minLength":
+        if error.validator_value == 1:
+            return "invalid", "This field may not be blank."
+        return "invalid", f"Ensure this field has at least {error.validator_value} characters."
+    if kind == "maxLength":
+        return "invalid", f"Ensure this field has no more than {error.validator_value} characters."
+    if kind == "minItems":
+        return "invalid", f"Ensure this list has at least {error.validator_value} items."
+    if kind == "maxItems":
+        return "invalid", f"Ensure this list has no more than {error.validator_value} items."
+    if kind == "pattern":
+        return "invalid", "This value does not have the expected format."
+    if kind == "format":
+        return "invalid", f"Enter a valid {error.validator_value}."
+    return "invalid", "Invalid value."
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _problem(code: str, detail: str, where: list[Any], parameter: str | None, header: str | None) -> Problem:
+    if parameter is not None:
+        return Problem(code, detail, parameter=parameter)
+    if header is not None:
+        return Problem(code, detail, header=header)
+    return Problem(code, detail, pointer=pointer(where))
