@@ -1,0 +1,83 @@
+"""The command line: `sendcloud-mock serve` (production WSGI server) and `sendcloud-mock health`."""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import json
+import os
+import shutil
+import sys
+import tempfile
+import urllib.error
+import urllib.request
+from typing import Any, Sequence
+
+from . import __version__
+from .config import Settings
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sendcloud-mock", description="Offline fake of Sendcloud's return APIs.")
+    parser.add_argument("--version", action="version", version=f"sendcloud-mock {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the fake (every option is also SENDCLOUD_MOCK_<NAME>)")
+    serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to bind (default 8080)")
+    serve.add_argument("--workers", type=int, help="worker processes sharing the store (default 2)")
+    serve.add_argument("--db", help="SQLite file that keeps state across restarts (default: a fresh temporary one)")
+    serve.add_argument("--fixtures", help="folder with accounts.json (and partners.json) to load at start")
+    serve.add_argument("--label-delay", type=float, help="seconds until a new return is announced (default 10)")
+    serve.add_argument("--transit-delay", type=float, help="seconds from announced to in transit (default 3600)")
+    serve.add_argument("--delivery-delay", type=float, help="seconds from in transit to delivered (default 86400)")
+    serve.add_argument("--open-accounts", action="store_true", default=None,
+                       help="any new API key/secret pair becomes an empty account on first use")
+    serve.add_argument("--validate-responses", action="store_true", default=None,
+                       help="check every response against its schema before sending it")
+    serve.add_argument("--log-level", choices=["debug", "info", "warning", "error"], help="default info")
+    serve.add_argument("--log-format", choices=["text", "json"], help="access log lines as text or JSON")
+
+    health = commands.add_parser("health", help="ask a running fake whether it is healthy (exit 0 when it is)")
+    health.add_argument("--url", default=None, help="base URL (default http://127.0.0.1:$SENDCLOUD_MOCK_PORT or 8080)")
+    health.add_argument("--timeout", type=float, default=3.0)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "health":
+        return health(args.url, args.timeout)
+    overrides = {name: getattr(args, name) for name in (
+        "host", "port", "workers", "db", "fixtures", "label_delay", "transit_delay", "delivery_delay",
+        "open_accounts", "validate_responses", "log_level", "log_format")}
+    return serve(Settings.from_env(**overrides))
+
+
+def serve(settings: Settings) -> int:
+    """Run the fake under gunicorn; its workers share one SQLite file."""
+    from .server import run
+
+    if settings.db is None:
+        folder = tempfile.mkdtemp(prefix="sendcloud-mock-")
+        master = os.getpid()
+        atexit.register(lambda: os.getpid() == master and shutil.rmtree(folder, ignore_errors=True))
+        settings = settings.with_(db=os.path.join(folder, "store.sqlite3"))
+    run(settings)
+    return 0
+
+
+def health(url: str | None, timeout: float) -> int:
+    base = url or f"http://127.0.0.1:{os.environ.get('SENDCLOUD_MOCK_PORT', '8080')}"
+    try:
+        with urllib.request.urlopen(base.rstrip("/") + "/__admin/health", timeout=timeout) as answer:  # noqa: S310
+            body: dict[str, Any] = json.load(answer)
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        print(f"unhealthy: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(body))
+    return 0 if body.get("status") == "ok" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,41 @@
+"""Units for the clock that every worker shares through the store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mock_server.clock import Clock, iso
+from mock_server.store import Store
+
+
+def test_advance_is_seen_by_another_handle(tmp_path: Path) -> None:
+    """Two store handles on one file (two workers) agree on the advanced time."""
+    first, second = Store(tmp_path / "db"), Store(tmp_path / "db")
+    one, two = Clock(first), Clock(second)
+    before = two.now()
+    one.advance(3600)
+    assert two.now() - before >= 3600
+
+
+def test_frozen_clock_moves_only_when_advanced(tmp_path: Path) -> None:
+    """A frozen clock stands still until an advance moves it by exactly that much."""
+    clock = Clock(Store(tmp_path / "db"))
+    frozen = clock.freeze(True)
+    assert clock.now() == frozen
+    clock.advance(10)
+    assert clock.now() == frozen + 10
+    clock.freeze(False)
+    assert clock.now() >= frozen + 10
+
+
+def test_clock_never_goes_back(tmp_path: Path) -> None:
+    """Negative advances are refused."""
+    with pytest.raises(ValueError):
+        Clock(Store(tmp_path / "db")).advance(-1)
+
+
+def test_iso_has_offset_and_microseconds() -> None:
+    """Timestamps render like Sendcloud's: microseconds and an explicit offset."""
+    assert iso(0) == "1970-01-01T00:00:00.000000+00:00"
