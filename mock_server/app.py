@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from .accounts import Accounts
 from .clock import Clock
-from .config import Settings, resource_dir
+from .config import Settings
 from .errors import ApiError, Style
 from .fixtures import load as load_fixtures
 from .fixtures import seed
@@ -57,7 +57,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         settings=settings,
         store=store,
         clock=clock,
-        spec=ApiSpec(resource_dir("schemas")),
+        spec=ApiSpec(settings.schemas_dir),
         accounts=accounts,
         returns=ReturnsBackend(store, clock, accounts, settings),
         fixtures=fixtures,

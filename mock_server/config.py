@@ -26,6 +26,8 @@ class Settings:
     # None means a fresh temporary database for this run.
     db: str | None = None
     fixtures: str | None = None
+    # Another schemas folder (for trying a schema change without touching the package).
+    schemas: str | None = None
     # Seconds after creation before a return is announced (label, tracking number).
     label_delay: float = 10.0
     # Seconds from announcement until in transit, and from in transit until delivered.
@@ -58,6 +60,10 @@ class Settings:
 
     def with_(self, **changes: Any) -> "Settings":
         return replace(self, **changes)
+
+    @property
+    def schemas_dir(self) -> Path:
+        return Path(self.schemas) if self.schemas else resource_dir("schemas")
 
     @property
     def fixtures_dir(self) -> Path:

@@ -252,16 +252,19 @@ def _identity(value: Any) -> Any:
 
 
 def _object_shape(fields: list[tuple[str, Shape, bool, bool, Any]]) -> Shape:
-    """Every listed property appears: the domain's value, else the default, else null when allowed."""
+    """Every listed property appears: the domain's value, else the default, else null when allowed.
+
+    A property the domain does not know (absent or None) that may not be null is left out.
+    """
 
     def shape(value: Any) -> Any:
         if not isinstance(value, Mapping):
             return value
         out = {}
         for name, sub, nullable, has_default, default in fields:
-            if name in value:
-                item = value[name]
-                out[name] = None if item is None else sub(item)
+            item = value.get(name)
+            if item is not None:
+                out[name] = sub(item)
             elif has_default:
                 out[name] = copy.deepcopy(default)
             elif nullable:

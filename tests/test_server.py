@@ -1,0 +1,148 @@
+"""The production server over a real socket: gunicorn, two workers, one shared store."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+import requests
+
+from conftest import DEFAULT_KEY, DEFAULT_SECRET, RETURN_BODY
+
+pytestmark = pytest.mark.slow
+AUTH = (DEFAULT_KEY, DEFAULT_SECRET)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = tempfile.TemporaryFile()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "mock_server", "serve", "--port", str(self.port), *args],
+            stdout=self.log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
+        )
+        self.started = time.monotonic()
+        self.wait_healthy()
+
+    def wait_healthy(self, timeout: float = 20) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                self.log.seek(0)
+                raise RuntimeError(self.log.read().decode()[-2000:])
+            try:
+                if requests.get(self.url + "/__admin/health", timeout=1).ok:
+                    return
+            except requests.ConnectionError:
+                time.sleep(0.05)
+        raise TimeoutError("server did not become healthy")
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=30)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+                self.process.wait()
+            self.log.close()
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    running = Server("--workers", "2", env={"SENDCLOUD_MOCK_LABEL_DELAY": "5"})
+    yield running
+    running.stop()
+
+
+def test_create_on_one_request_read_on_the_next(server: Server) -> None:
+    """Returns created on fresh connections (either worker) are read back on other fresh connections."""
+    ids = []
+    for _ in range(10):
+        answer = requests.post(server.url + "/api/v3/returns", json=RETURN_BODY, auth=AUTH,
+                               headers={"Connection": "close"}, timeout=10)
+        assert answer.status_code == 201
+        ids.append(answer.json()["return_id"])
+    assert len(set(ids)) == 10
+    for rid in ids:
+        answer = requests.get(f"{server.url}/api/v3/returns/{rid}", auth=AUTH, headers={"Connection": "close"},
+                              timeout=10)
+        assert answer.status_code == 200 and answer.json()["id"] == rid
+
+
+def test_both_workers_answer_and_agree_on_the_clock(server: Server) -> None:
+    """Many fresh connections reach both workers; a clock advance on one is seen by all."""
+    rid = requests.post(server.url + "/api/v3/returns", json=RETURN_BODY, auth=AUTH, timeout=10).json()["return_id"]
+    requests.post(server.url + "/__admin/clock/advance", json={"seconds": 5}, timeout=10)
+    for _ in range(20):
+        shown = requests.get(f"{server.url}/api/v3/returns/{rid}", auth=AUTH, headers={"Connection": "close"},
+                             timeout=10).json()
+        assert shown["tracking_number"] is not None
+    workers = subprocess.run(["pgrep", "-P", str(server.process.pid)], capture_output=True, text=True).stdout.split()
+    assert len(workers) == 2
+
+
+def test_next_urls_use_the_request_host(server: Server) -> None:
+    """next is a full URL on the host the client used, and following it works."""
+    for _ in range(3):
+        requests.post(server.url + "/api/v3/returns", json=RETURN_BODY, auth=AUTH, timeout=10)
+    first = requests.get(server.url + "/api/v2/returns?page_size=2", auth=AUTH, timeout=10).json()
+    assert first["next"].startswith(server.url + "/api/v2/returns?")
+    second = requests.get(first["next"], auth=AUTH, timeout=10).json()
+    assert len(second["returns"]) == 1
+
+
+def test_sendcloud_python_sdk_lists_and_retrieves(server: Server) -> None:
+    """The PyPI SDK sendcloud-python, with BASE_URL pointed at the fake, lists and retrieves returns."""
+    sendcloud = pytest.importorskip("sendcloud")
+    ids = [requests.post(server.url + "/api/v3/returns", json=RETURN_BODY, auth=AUTH, timeout=10).json()["return_id"]
+           for _ in range(3)]
+    sendcloud.API_KEY, sendcloud.API_SECRET = AUTH
+    sendcloud.BASE_URL = server.url + "/api/v2/"
+    listed = sendcloud.Returns().get_returns()
+    assert sorted(r["id"] for r in listed["returns"]) == sorted(ids)
+    one = sendcloud.Returns().get_return(str(ids[0]))
+    assert one["id"] == ids[0] and one["incoming_parcel_data"]["from_name"] == "Sanne de Vries"
+
+
+def test_sigterm_exits_cleanly(tmp_path: Path) -> None:
+    """SIGTERM stops the server with exit status 0."""
+    running = Server("--workers", "2")
+    assert running.stop() == 0
+
+
+def test_db_file_survives_restart(tmp_path: Path) -> None:
+    """With --db, returns created before a restart are there after it."""
+    db = str(tmp_path / "kept.sqlite3")
+    first = Server("--db", db)
+    rid = requests.post(first.url + "/api/v3/returns", json=RETURN_BODY, auth=AUTH, timeout=10).json()["return_id"]
+    first.stop()
+    second = Server("--db", db)
+    try:
+        assert requests.get(f"{second.url}/api/v3/returns/{rid}", auth=AUTH, timeout=10).status_code == 200
+    finally:
+        second.stop()
+
+
+def test_health_command(server: Server) -> None:
+    """`sendcloud-mock health` exits 0 against a running fake and 1 against nothing."""
+    ok = subprocess.run([sys.executable, "-m", "mock_server", "health", "--url", server.url], capture_output=True)
+    assert ok.returncode == 0 and b'"status": "ok"' in ok.stdout
+    down = subprocess.run([sys.executable, "-m", "mock_server", "health", "--url", f"http://127.0.0.1:{free_port()}"],
+                          capture_output=True)
+    assert down.returncode == 1
