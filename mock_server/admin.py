@@ -13,7 +13,7 @@ from flask import Blueprint, current_app
 from . import __version__
 from .clock import iso
 from .errors import ApiError
-from .fixtures import reset as reset_store
+from .seeding import reset as reset_store
 from .operations import Reply, operation
 
 bp = Blueprint("admin", __name__, url_prefix="/__admin")

@@ -13,8 +13,8 @@ from .accounts import Accounts
 from .clock import Clock
 from .config import Settings
 from .errors import ApiError, Style
-from .fixtures import load as load_fixtures
-from .fixtures import seed
+from .seeding import load as load_fixtures
+from .seeding import seed
 from .operations import ResponseContractViolation, json_response
 from .returns.models import ReturnsBackend
 from .spec import ApiSpec

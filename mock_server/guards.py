@@ -8,7 +8,7 @@ from flask import current_app, g, request
 
 from .accounts import Account
 from .errors import ApiError
-from .fixtures import partner_ids
+from .seeding import partner_ids
 
 PARTNER_HEADER = "Sendcloud-Partner-Id"
 

@@ -39,6 +39,9 @@ class FakeServer(BaseApplication):
             "access_log_format": JSON_ACCESS_FORMAT if s.log_format == "json" else TEXT_ACCESS_FORMAT,
             "proc_name": "sendcloud-mock",
         }
+        # Several fakes may run side by side: no gunicornc control socket (gunicorn 25.1+).
+        if "control_socket_disable" in self.cfg.settings:
+            options["control_socket_disable"] = True
         for key, value in options.items():
             self.cfg.set(key, value)
 

@@ -1,4 +1,4 @@
-"""Fixture data (accounts, brands, outgoing parcels, partner ids) loaded into the store."""
+"""Fixture data (accounts, brands, outgoing parcels, partner ids): loaded into the store, and reset to."""
 
 from __future__ import annotations
 
