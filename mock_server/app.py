@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, g, request
+from flask import Flask, request
 from werkzeug.exceptions import HTTPException
 
 from .accounts import Accounts
@@ -24,8 +24,8 @@ log = logging.getLogger("sendcloud_mock")
 
 # Blueprints that answer in the v3 (JSON:API) error format; all others use the v2 format.
 V3_BLUEPRINTS = {"returns_v3", "parcel_documents"}
-# Operations whose documented 400 uses the v2 format although they live under /api/v3.
-V2_STYLE_OPERATIONS = {"returns_v3_announce_synchronously"}
+# Endpoints whose documented 400 uses the v2 format although they live under /api/v3.
+V2_STYLE_ENDPOINTS = {"returns_v3.announce_synchronously"}
 
 
 @dataclass
@@ -79,7 +79,7 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def error_style() -> Style:
-    if getattr(g, "operation_id", None) in V2_STYLE_OPERATIONS:
+    if request.endpoint in V2_STYLE_ENDPOINTS:
         return "v2"
     if request.blueprint in V3_BLUEPRINTS:
         return "v3"

@@ -15,6 +15,9 @@ PARTNER_HEADER = "Sendcloud-Partner-Id"
 
 def authenticate() -> None:
     """Blueprint hook: resolve the Basic credentials to an account (g.account) or answer 401."""
+    if request.routing_exception is not None:
+        # A wrong method or path is answered as such (405/404) before credentials are looked at.
+        raise request.routing_exception
     state = current_app.extensions["sendcloud_mock"]
     g.account = state.accounts.authenticate(request.authorization)
     check_partner_header()

@@ -64,7 +64,7 @@ def parse_parameters(op: Operation, path_args: Mapping[str, Any]) -> dict[str, A
             if param.required:
                 problems.append(_param_problem(param, "required", "This field is required."))
             continue
-        value = _coerce(param, raw)
+        value = raw if not isinstance(raw, str) else _coerce(param, raw)
         if value is _INVALID:
             if param.location == "path":
                 raise ApiError.one(404, "not_found", "Not found.")
@@ -83,7 +83,7 @@ def parse_parameters(op: Operation, path_args: Mapping[str, Any]) -> dict[str, A
     return values
 
 
-def _raw_parameter(param: Parameter, path_args: Mapping[str, Any], problems: list[Problem]) -> str | None:
+def _raw_parameter(param: Parameter, path_args: Mapping[str, Any], problems: list[Problem]) -> Any:
     if param.location == "path":
         return path_args.get(param.name)
     if param.location == "header":

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import tempfile
 import threading
+import weakref
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
@@ -80,6 +82,8 @@ class Store:
             folder = tempfile.mkdtemp(prefix="sendcloud-mock-")
             path = os.path.join(folder, "store.sqlite3")
             self.temporary = True
+            owner = os.getpid()
+            weakref.finalize(self, lambda: os.getpid() == owner and shutil.rmtree(folder, ignore_errors=True))
         else:
             self.temporary = False
         self.path = str(Path(path).resolve())

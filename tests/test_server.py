@@ -146,3 +146,29 @@ def test_health_command(server: Server) -> None:
     down = subprocess.run([sys.executable, "-m", "mock_server", "health", "--url", f"http://127.0.0.1:{free_port()}"],
                           capture_output=True)
     assert down.returncode == 1
+
+
+def test_acceptance_walkthrough_over_the_socket(server: Server) -> None:
+    """Five returns through v3, one read back, pages of two in v3 and v2, a cancel, and 401/404/400."""
+    ids = [requests.post(server.url + "/api/v3/returns", json=RETURN_BODY, auth=AUTH, timeout=10).json()["return_id"]
+           for _ in range(5)]
+    one = requests.get(f"{server.url}/api/v3/returns/{ids[2]}", auth=AUTH, timeout=10).json()
+    assert one["id"] == ids[2] and one["status_history"]
+    for first_url, key in ((server.url + "/api/v3/returns?from_date=2000-01-01 00:00:00&to_date=2100-01-01 00:00:00"
+                            "&page_size=2", "data"), (server.url + "/api/v2/returns?page_size=2", "returns")):
+        seen, url = [], first_url
+        while url:
+            page = requests.get(url, auth=AUTH, timeout=10).json()
+            assert len(page[key]) <= 2
+            seen += [item["id"] for item in page[key]]
+            url = page["next"]
+        assert seen == sorted(ids, reverse=True)
+    assert requests.patch(f"{server.url}/api/v3/returns/{ids[0]}/cancel", auth=AUTH, timeout=10).status_code == 202
+    assert requests.get(f"{server.url}/api/v3/returns/{ids[0]}", timeout=10).status_code == 401
+    assert requests.get(f"{server.url}/api/v3/returns/1", auth=AUTH, timeout=10).status_code == 404
+    missing = requests.post(server.url + "/api/v3/returns", json={**RETURN_BODY, "ship_with": None}, auth=AUTH,
+                            timeout=10)
+    assert missing.status_code == 400
+    body = {k: v for k, v in RETURN_BODY.items() if k != "ship_with"}
+    missing = requests.post(server.url + "/api/v3/returns", json=body, auth=AUTH, timeout=10)
+    assert missing.status_code == 400 and missing.json()["errors"][0]["source"] == {"pointer": "/ship_with"}

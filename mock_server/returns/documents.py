@@ -17,7 +17,7 @@ bp = Blueprint("parcel_documents", __name__, url_prefix="/api/v3/parcels")
 bp.before_request(authenticate)
 
 
-@bp.get("/<id>/documents/label")
+@bp.get("/<int:id>/documents/label")
 @operation("parcels_v3_label")
 def label(params: dict[str, Any], body: None) -> Reply:
     returns = current_app.extensions["sendcloud_mock"].returns

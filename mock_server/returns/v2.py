@@ -40,8 +40,8 @@ def list_returns(params: dict[str, Any], body: None) -> Reply:
     })
 
 
-@bp.get("/<id>")
-@bp.get("/<id>/")
+@bp.get("/<int:id>")
+@bp.get("/<int:id>/")
 @operation("returns_v2_retrieve")
 def retrieve(params: dict[str, Any], body: None) -> Reply:
     returns = backend()

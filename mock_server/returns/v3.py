@@ -67,7 +67,7 @@ def list_returns(params: dict[str, Any], body: None) -> Reply:
     })
 
 
-@bp.get("/<id>")
+@bp.get("/<int:id>")
 @operation("returns_v3_retrieve")
 def retrieve(params: dict[str, Any], body: None) -> Reply:
     returns = backend()
@@ -75,7 +75,7 @@ def retrieve(params: dict[str, Any], body: None) -> Reply:
     return Reply(200, v3_return(record, returns.now(), base_url()))
 
 
-@bp.patch("/<id>/cancel")
+@bp.patch("/<int:id>/cancel")
 @operation("returns_v3_cancel")
 def cancel(params: dict[str, Any], body: None) -> Reply:
     backend().cancel(current_account(), params["id"])
