@@ -111,3 +111,19 @@ def add_account(params: dict[str, Any], body: dict[str, Any]) -> Reply:
         raise ApiError.one(409, "conflict", f"Already taken: {taken.args[0]}.", pointer="/api_key") from None
     described = next(a for a in mock.accounts.describe_all() if a["api_key"] == body["api_key"])
     return Reply(201, described)
+
+
+@bp.post("/faults/announcement")
+@operation("admin_fault_announcement")
+def announcement_fault(params: dict[str, Any], body: dict[str, Any]) -> Reply:
+    mock = state()
+    with mock.store.transaction() as db:
+        mock.store.set_meta(db, "fault_announcement", json.dumps(body))
+    return Reply(200, body)
+
+
+@bp.post("/returns/<int:id>/payment")
+@operation("admin_return_payment")
+def payment(params: dict[str, Any], body: dict[str, Any]) -> Reply:
+    record = state().returns.pay(params["id"], paid=body["paid"])
+    return Reply(200, {"return": record.id, "status": record.data["status"]})

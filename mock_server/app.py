@@ -11,12 +11,15 @@ from werkzeug.exceptions import HTTPException
 
 from .accounts import Accounts
 from .clock import Clock
-from .config import Settings
+from .config import Settings, resource_dir
 from .errors import ApiError, Style
 from .seeding import load as load_fixtures
 from .seeding import seed
 from .operations import ResponseContractViolation, json_response
+from .portal.models import PortalBackend
 from .returns.models import ReturnsBackend
+from .service_points import ServicePointIndex
+from .tokens import TokenService
 from .spec import ApiSpec
 from .store import Store
 
@@ -39,6 +42,9 @@ class MockState:
     accounts: Accounts
     returns: ReturnsBackend
     fixtures: dict[str, Any]
+    tokens: TokenService
+    points: ServicePointIndex
+    portal: PortalBackend
 
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
@@ -53,14 +59,21 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     accounts = Accounts(store, open_accounts=settings.open_accounts)
     fixtures = load_fixtures(settings.fixtures_dir)
     seed(store, accounts, fixtures, only_if_empty=True)
+    returns = ReturnsBackend(store, clock, accounts, settings)
+    points = ServicePointIndex.load(settings.fixtures_dir / "service_points.json"
+                                    if (settings.fixtures_dir / "service_points.json").exists()
+                                    else resource_dir("fixtures") / "service_points.json")
     app.extensions["sendcloud_mock"] = MockState(
         settings=settings,
         store=store,
         clock=clock,
         spec=ApiSpec(settings.schemas_dir),
         accounts=accounts,
-        returns=ReturnsBackend(store, clock, accounts, settings),
+        returns=returns,
         fixtures=fixtures,
+        tokens=TokenService(store, clock, secret=settings.jwt_secret, ttl=settings.token_ttl),
+        points=points,
+        portal=PortalBackend(store, returns, points),
     )
     _register_blueprints(app)
     _register_error_handlers(app)
@@ -72,9 +85,11 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from . import admin, openapi
+    from .portal import blueprint as portal
+    from .portal import points
     from .returns import documents, v2, v3
 
-    for blueprint in (v3.bp, v2.bp, documents.bp, admin.bp, openapi.bp):
+    for blueprint in (v3.bp, v2.bp, documents.bp, portal.bp, points.bp, admin.bp, openapi.bp):
         app.register_blueprint(blueprint)
 
 

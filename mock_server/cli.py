@@ -31,6 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--label-delay", type=float, help="seconds until a new return is announced (default 10)")
     serve.add_argument("--transit-delay", type=float, help="seconds from announced to in transit (default 3600)")
     serve.add_argument("--delivery-delay", type=float, help="seconds from in transit to delivered (default 86400)")
+    serve.add_argument("--jwt-secret", help="key that signs the portal's JWTs (default: random per start)")
+    serve.add_argument("--token-ttl", type=float, help="lifetime of portal access tokens in seconds (default 3600)")
     serve.add_argument("--open-accounts", action="store_true", default=None,
                        help="any new API key/secret pair becomes an empty account on first use")
     serve.add_argument("--validate-responses", action="store_true", default=None,
@@ -50,6 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return health(args.url, args.timeout)
     overrides = {name: getattr(args, name) for name in (
         "host", "port", "workers", "db", "fixtures", "label_delay", "transit_delay", "delivery_delay",
+        "jwt_secret", "token_ttl",
         "open_accounts", "validate_responses", "log_level", "log_format")}
     return serve(Settings.from_env(**overrides))
 

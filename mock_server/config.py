@@ -33,6 +33,10 @@ class Settings:
     # Seconds from announcement until in transit, and from in transit until delivered.
     transit_delay: float = 3600.0
     delivery_delay: float = 86400.0
+    # Key that signs the portal's JWTs; None means a random key per start.
+    jwt_secret: str | None = None
+    # Lifetime of access and service-points tokens, in seconds.
+    token_ttl: float = 3600.0
     # Every key/secret pair becomes an (empty) account on first use.
     open_accounts: bool = False
     # Validate every response against its schema before sending it (on in tests).
@@ -72,7 +76,7 @@ class Settings:
 
 _BOOLEAN = {"open_accounts", "validate_responses"}
 _INTEGER = {"port", "workers", "max_body_bytes", "journal_size"}
-_FLOAT = {"label_delay", "transit_delay", "delivery_delay"}
+_FLOAT = {"label_delay", "transit_delay", "delivery_delay", "token_ttl"}
 
 
 def _coerce(name: str, raw: str) -> Any:

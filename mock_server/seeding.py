@@ -51,7 +51,10 @@ def reset(store: Store, accounts: Accounts, fixtures: dict[str, Any], account_ke
             return
         for table in ("parcels", "returns", "outgoing_parcels", "brands", "accounts", "journal"):
             db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
-        db.execute("DELETE FROM meta WHERE key NOT IN ('instance')")
+        generation = int((db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone() or ["0"])[0])
+        db.execute("DELETE FROM meta")
+        # Tokens carry the generation they were issued in; bumping it refuses them all.
+        store.set_meta(db, "generation", str(generation + 1))
     seed(store, accounts, fixtures)
 
 

@@ -172,3 +172,35 @@ def test_acceptance_walkthrough_over_the_socket(server: Server) -> None:
     body = {k: v for k, v in RETURN_BODY.items() if k != "ship_with"}
     missing = requests.post(server.url + "/api/v3/returns", json=body, auth=AUTH, timeout=10)
     assert missing.status_code == 400 and missing.json()["errors"][0]["source"] == {"pointer": "/ship_with"}
+
+
+def test_portal_flow_over_the_socket(server: Server) -> None:
+    """Settings, lookup, create, poll 202, advance, poll 200, download, service points, then v2/v3 see it."""
+    base = server.url + "/api/v2/brand/stroopwafel-co/return-portal"
+    assert requests.get(base, timeout=10).json()["portal"]["reasons"]
+    found = requests.get(base + "/outgoing", params={"postal_code": "3511 AZ", "identifier": "SW-2026-10452"},
+                         timeout=10).json()
+    body = {
+        "reason": 26, "outgoing_parcel": found["parcel"]["id"], "delivery_option": "drop_off_point",
+        "service_point": {"id": found["service_point"]["id"]}, "refund": {"refund_type": {"code": "money"}},
+        "products": [{"product_id": "SW-TIN", "quantity": 1}],
+        "incoming_parcel": {"from_name": "Sanne de Vries", "from_address_1": "Oudegracht", "from_house_number": "158",
+                            "from_city": "Utrecht", "from_postal_code": "3511 AZ", "from_country": "NL"},
+    }
+    created = requests.post(base + "/incoming", json=body, timeout=10,
+                            headers={"Authorization": f"Bearer {found['access_token']}"})
+    assert created.status_code == 201, created.text
+    assert requests.get(created.json()["poller_url"], timeout=10).status_code == 202
+    requests.post(server.url + "/__admin/clock/advance", json={"seconds": 5}, timeout=10)
+    ready = requests.get(created.json()["poller_url"], timeout=10)
+    assert ready.status_code == 200
+    pdf = requests.get(ready.json()["download_url"], timeout=10)
+    assert pdf.headers["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    points = requests.get(server.url + "/api/v2/service-points/", timeout=10, params={
+        "access_token": found["service_points_token"], "country": "NL", "carrier": "postnl",
+        "latitude": found["service_point"]["latitude"], "longitude": found["service_point"]["longitude"],
+        "radius": 5000}).json()
+    assert points and {p["carrier"] for p in points} == {"postnl"}
+    rid = created.json()["return"]
+    assert requests.get(f"{server.url}/api/v3/returns/{rid}", auth=AUTH, timeout=10).json()["reason"]["id"] == 26
+    assert requests.get(f"{server.url}/api/v2/returns/{rid}", auth=AUTH, timeout=10).json()["reason"] == 26

@@ -24,9 +24,14 @@ def label(params: dict[str, Any], body: None) -> Reply:
     record, parcel = returns.parcel(current_account(), params["id"])
     if not record.state(returns.now()).announced:
         raise ApiError.one(404, "not_found", "The label of this parcel is not available yet: it is not announced.")
-    pdf = render_label(label_data(record, parcel.id), params.get("paper_size", "a6"))
+    pdf = render_return_label(record, parcel.id, params.get("paper_size", "a6"))
     return Reply(200, raw=pdf, mimetype="application/pdf",
                  headers={"Content-Disposition": f'inline; filename="label-{parcel.id}.pdf"'})
+
+
+def render_return_label(record: ReturnRecord, parcel_id: int, paper_size: str) -> bytes:
+    """One collo's label as a PDF (the same return always gives the same bytes)."""
+    return render_label(label_data(record, parcel_id), paper_size)
 
 
 def _address(address: dict[str, Any]) -> LabelAddress:

@@ -28,15 +28,16 @@ ANNOUNCEMENT_FAILED = Step("announcement-failed", 1002, "Announcement failed")
 @dataclass(frozen=True)
 class Event:
     step: Step
-    at: float
+    at: float | None
 
 
 @dataclass(frozen=True)
 class Schedule:
     created: float
-    announced: float
-    in_transit: float
-    delivered: float
+    # None while the return waits for something (payment) before it is announced.
+    announced: float | None
+    in_transit: float | None
+    delivered: float | None
     # When set, the carrier refuses the announcement at `announced`.
     failure: str | None = None
 
@@ -74,7 +75,7 @@ def replay(schedule: Schedule, cancelled_at: float | None, now: float) -> State:
               Event(DELIVERED, schedule.delivered)]
     )
     for event in planned:
-        if event.at > now or (cancelled_at is not None and event.at >= cancelled_at):
+        if event.at is None or event.at > now or (cancelled_at is not None and event.at >= cancelled_at):
             break
         events.append(event)
     if cancelled_at is not None and cancelled_at <= now:

@@ -135,6 +135,9 @@ class ReturnsBackend:
 
     def announcement_failure(self, body: dict[str, Any]) -> str | None:
         """What the carrier would say when refusing this parcel, or None when it accepts it."""
+        fault = loads(self._store.get_meta("fault_announcement", "null") or "null")
+        if fault and fault.get("enabled"):
+            return fault.get("message") or "The carrier could not announce this parcel."
         carrier = carrier_for_shipping_code(_shipping_code(body["ship_with"]))
         limit = MAX_WEIGHT_KG.get(carrier, DEFAULT_MAX_WEIGHT_KG)
         if weight_in_kg(body["weight"]) > limit:
@@ -142,15 +145,17 @@ class ReturnsBackend:
         return None
 
     def create(self, account: Account, body: dict[str, Any], *, announce_now: bool = False,
-               extra: dict[str, Any] | None = None) -> Created:
-        """Store a new return with its parcels and its schedule; announce at once when asked."""
+               extra: dict[str, Any] | None = None, failure: str | None = None,
+               await_payment: bool = False) -> Created:
+        """Store a new return with its parcels and its schedule; announce at once when asked.
+
+        A return awaiting payment gets no announcement time until it is paid (see `pay`).
+        """
         self.check(account, body)
-        failure = self.announcement_failure(body)
+        failure = failure or self.announcement_failure(body)
         now = self._clock.now()
-        announced = now if announce_now else now + self._settings.label_delay
-        in_transit = announced + self._settings.transit_delay
-        schedule = {"created": now, "announced": announced, "in_transit": in_transit,
-                    "delivered": in_transit + self._settings.delivery_delay, "failure": failure}
+        schedule = {"created": now, **self._timeline(now, at_once=announce_now, waiting=await_payment),
+                    "failure": failure}
         carrier = carrier_for_shipping_code(_shipping_code(body["ship_with"]))
         data = {"request": body, "carrier": carrier, "schedule": schedule, **(extra or {})}
         collo_count = int(body.get("collo_count", 1))
@@ -175,6 +180,31 @@ class ReturnsBackend:
             # Two requests raced with the same external reference; the index kept only one.
             raise ApiError.one(400, "invalid", EXTERNAL_REFERENCE_TAKEN, pointer="/external_reference") from None
         return Created(return_id, parcel_ids[0], parcel_ids if collo_count > 1 else [])
+
+    def _timeline(self, start: float, *, at_once: bool = False, waiting: bool = False) -> dict[str, float | None]:
+        if waiting:
+            return {"announced": None, "in_transit": None, "delivered": None}
+        announced = start if at_once else start + self._settings.label_delay
+        in_transit = announced + self._settings.transit_delay
+        return {"announced": announced, "in_transit": in_transit,
+                "delivered": in_transit + self._settings.delivery_delay}
+
+    def pay(self, return_id: int, *, paid: bool) -> ReturnRecord:
+        """Settle a paid return: paid starts its announcement now; unpaid marks payment failed."""
+        row = self._store.query_one("SELECT * FROM returns WHERE id = ?", (return_id,))
+        if row is None:
+            raise ApiError.one(404, "not_found", "No Return matches the given query.")
+        data = loads(row["data"])
+        if data.get("status") != "awaiting_payment":
+            raise ApiError.one(409, "conflict", "This return is not awaiting payment.")
+        now = self._clock.now()
+        data["status"] = "open" if paid else "payment_failed"
+        data["payment"] = {"required": True, "paid_at": now if paid else None}
+        if paid:
+            data["schedule"].update(self._timeline(now))
+        with self._store.transaction() as db:
+            db.execute("UPDATE returns SET data = ? WHERE id = ?", (dumps(data), return_id))
+        return self._record(self._store.query_one("SELECT * FROM returns WHERE id = ?", (return_id,)))  # type: ignore[arg-type]
 
     # -- reading -------------------------------------------------------------------------
 

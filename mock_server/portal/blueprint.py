@@ -1,0 +1,131 @@
+"""Blueprint: the Return portal API (/api/v2/brand/{brand_domain}/return-portal), public and JWT-protected."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+from urllib.parse import urlencode
+
+from flask import Blueprint, current_app, g, request
+
+from ..errors import ApiError
+from ..guards import base_url
+from ..operations import Reply, operation
+from ..returns.documents import render_return_label
+from .models import Brand, PortalBackend
+
+bp = Blueprint("return_portal", __name__, url_prefix="/api/v2/brand/<brand_domain>/return-portal")
+
+
+def _mock():  # noqa: ANN202 - the app's MockState
+    return current_app.extensions["sendcloud_mock"]
+
+
+def _portal() -> PortalBackend:
+    return _mock().portal
+
+
+def bearer() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def _url(brand: Brand, path: str, token: str) -> str:
+    return f"{base_url()}api/v2/brand/{brand.domain}/return-portal/{path}?{urlencode({'token': token})}"
+
+
+@bp.get("")
+@operation("portal_settings")
+def settings(params: dict[str, Any], body: None) -> Reply:
+    portal = _portal()
+    brand = portal.brand(params["brand_domain"])
+    return Reply(200, portal.settings(brand, params.get("language", "en-GB")))
+
+
+@bp.get("/outgoing")
+@operation("portal_outgoing")
+def outgoing(params: dict[str, Any], body: None) -> Reply:
+    portal, mock = _portal(), _mock()
+    brand = portal.brand(params["brand_domain"])
+    parcel = portal.find_outgoing(brand, postal_code=params["postal_code"], identifier=params["identifier"])
+    found = portal.outgoing(brand, parcel, now=mock.clock.now())
+    found["access_token"] = mock.tokens.issue(purpose="access", brand=brand.domain, subject=parcel.id)
+    found["service_points_token"] = mock.tokens.issue(purpose="service_points", brand=brand.domain, subject=parcel.id)
+    return Reply(200, {**found, "data": dict(found)})
+
+
+def _access_token(brand_domain: str) -> None:
+    """Guard: a valid access token of this brand's portal, before the body is looked at."""
+    brand = _portal().brand(brand_domain)
+    g.claims = _mock().tokens.verify(bearer(), purpose="access", brand=brand.domain, where={"header": "Authorization"})
+
+
+def _url_token(purpose: str) -> Callable[..., None]:
+    def guard(brand_domain: str) -> None:
+        brand = _portal().brand(brand_domain)
+        token = request.args.get("token") or bearer()
+        where = {"parameter": "token"} if request.args.get("token") else {"header": "Authorization"}
+        g.claims = _mock().tokens.verify(token, purpose=purpose, brand=brand.domain, where=where)
+
+    return guard
+
+
+@bp.post("/incoming")
+@operation("portal_incoming", guard=_access_token)
+def incoming(params: dict[str, Any], body: dict[str, Any]) -> Reply:
+    portal, mock = _portal(), _mock()
+    brand = portal.brand(params["brand_domain"])
+    parcel = portal.outgoing_by_id(brand, g.claims.subject)
+    record = portal.create(brand, parcel, body)
+    poller = mock.tokens.issue(purpose="poller", brand=brand.domain, subject=record.id,
+                               ttl=max(mock.settings.token_ttl, 7 * 86400))
+    parcel_ids = [p.id for p in record.parcels]
+    return Reply(201, {"poller_url": _url(brand, "label/polling", poller), "return": record.id,
+                       "incoming_parcel": parcel_ids[0], "incoming_parcels": parcel_ids})
+
+
+def _return_for(params: dict[str, Any]):  # noqa: ANN202 - (brand, record)
+    """The return the (already verified) URL token names."""
+    portal, mock = _portal(), _mock()
+    brand = portal.brand(params["brand_domain"])
+    claims = g.claims
+    if params.get("return") is not None and params["return"] != claims.subject:
+        raise ApiError.one(403, "forbidden", "This token belongs to another return.", parameter="return")
+    return brand, mock.returns.get(brand.account, claims.subject)
+
+
+@bp.get("/label/polling")
+@operation("portal_polling", guard=_url_token("poller"))
+def polling(params: dict[str, Any], body: None) -> Reply:
+    mock = _mock()
+    brand, record = _return_for(params)
+    if record.data.get("status") == "awaiting_payment":
+        return Reply(202, {"status": "awaiting_payment", "return": record.id,
+                           "message": "The return is waiting for the customer's payment."})
+    if record.data.get("status") == "payment_failed":
+        raise ApiError.one(402, "payment_failed", "The payment for this return failed.")
+    state = record.state(mock.clock.now())
+    if state.current.slug == "announcement-failed":
+        raise ApiError.one(500, "announcement_failed", record.schedule.failure or "The label announcement failed.")
+    if not state.announced:
+        if state.current.slug == "cancelled":
+            raise ApiError.one(404, "not_found", "This return was cancelled before its label was made.")
+        return Reply(202, {"status": "announcing", "return": record.id,
+                           "message": "The label is not ready yet; poll again shortly."})
+    label = mock.tokens.issue(purpose="label", brand=brand.domain, subject=record.id,
+                              ttl=max(mock.settings.token_ttl, 7 * 86400))
+    return Reply(200, {"download_url": _url(brand, "label/download", label), "return": record.id,
+                       "parcels": [p.id for p in record.parcels],
+                       "tracking_numbers": [p.tracking_number for p in record.parcels]})
+
+
+@bp.get("/label/download")
+@operation("portal_download", guard=_url_token("label"))
+def download(params: dict[str, Any], body: None) -> Reply:
+    mock = _mock()
+    _, record = _return_for(params)
+    if not record.state(mock.clock.now()).announced:
+        raise ApiError.one(404, "not_found", "The label is not ready.")
+    pdf = render_return_label(record, record.parcels[0].id, params.get("paper_size", "a6"))
+    return Reply(200, raw=pdf, mimetype="application/pdf",
+                 headers={"Content-Disposition": f'attachment; filename="return-label-{record.id}.pdf"'})
