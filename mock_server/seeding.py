@@ -7,17 +7,19 @@ from pathlib import Path
 from typing import Any
 
 from .accounts import Accounts
+from .config import resource_dir
 from .store import Store, dumps, loads
 
 
 def load(folder: Path) -> dict[str, Any]:
-    """Read the fixture folder: accounts.json (required) and partners.json (optional)."""
+    """Read the fixture folder: accounts.json (required) and partners.json (else the bundled one)."""
     with (folder / "accounts.json").open(encoding="utf-8") as handle:
         accounts = json.load(handle)["accounts"]
-    partners: list[str] = []
-    if (folder / "partners.json").exists():
-        with (folder / "partners.json").open(encoding="utf-8") as handle:
-            partners = json.load(handle)["partners"]
+    partners_file = folder / "partners.json"
+    if not partners_file.exists():
+        partners_file = resource_dir("fixtures") / "partners.json"
+    with partners_file.open(encoding="utf-8") as handle:
+        partners = json.load(handle)["partners"]
     return {"accounts": accounts, "partners": [p.lower() for p in partners]}
 
 

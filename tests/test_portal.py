@@ -86,6 +86,8 @@ def test_lookup_answers_nearest_points_of_enabled_carriers(client, found) -> Non
     assert isinstance(point["latitude"], str) and isinstance(point["distance"], int)
     assert labelless is not None and labelless["carrier"] in {"postnl", "dhl"}
     assert labelless["distance"] >= point["distance"]
+    shops = {shop["id"]: shop["distance"] for shop in found["shop_distances"]}
+    assert set(shops) == {7, 8} and 30_000 < shops[8] < 40_000  # Utrecht to the Amsterdam shop, about 35 km
 
 
 def test_lookup_refusals(client) -> None:

@@ -14,7 +14,7 @@ from ..accounts import Account, normalise_postal_code
 from ..carriers import CARRIERS
 from ..errors import ApiError, Problem
 from ..returns.models import ReturnRecord, ReturnsBackend
-from ..service_points import ServicePointIndex
+from ..service_points import ServicePointIndex, shop_distances
 from ..store import Store, loads
 
 LANGUAGES = ("en-GB", "de-DE", "es-ES", "fr-FR", "nl-NL", "it-IT", "en-US")
@@ -122,7 +122,8 @@ class PortalBackend:
             "shipping_method_ids": [RETURN_SHIPPING_METHODS[c] for c in brand.carriers if c in RETURN_SHIPPING_METHODS],
             "service_point": nearest,
             "labelless_service_point": labelless,
-            "shop_distances": [],
+            "shop_distances": shop_distances(*where, ((s["id"], s["latitude"], s["longitude"])
+                                                      for s in brand.portal.get("stores", []))) if where else [],
         }
 
     def outgoing_by_id(self, brand: Brand, parcel_id: int) -> OutgoingParcel:
