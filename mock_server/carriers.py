@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 import zlib
 from collections.abc import Callable, Mapping
@@ -153,6 +154,7 @@ def tracking_number(carrier_code: str, serial: int) -> str:
     return _GENERATORS[carrier_code](serial)
 
 
+@functools.lru_cache(maxsize=4096)
 def tracking_url(
     carrier_code: str,
     tracking_number: str,

@@ -27,8 +27,10 @@ class FakeServer(BaseApplication):
         options: dict[str, Any] = {
             "bind": f"{s.host}:{s.port}",
             "workers": max(1, s.workers),
+            # gthread keeps connections alive; 2 threads per worker measured fastest on 2 cores
+            # (benchmarks/README.md): more threads only add GIL contention.
             "worker_class": "gthread",
-            "threads": 4,
+            "threads": 2,
             "preload_app": True,
             "graceful_timeout": 20,
             "timeout": 60,

@@ -213,10 +213,13 @@ class ReturnsBackend:
 
     def get(self, account: Account, return_id: int) -> ReturnRecord:
         row = self._store.query_one(
-            "SELECT * FROM returns WHERE id = ? AND account_id = ?", (return_id, account.id))
+            "SELECT r.*, (SELECT json_group_array(json_array(p.id, p.collo_index, p.tracking_number))"
+            " FROM parcels p WHERE p.return_id = r.id) AS parcels_json"
+            " FROM returns r WHERE r.id = ? AND r.account_id = ?", (return_id, account.id))
         if row is None:
             raise ApiError.one(404, "not_found", "No Return matches the given query.")
-        return self._record(row)
+        parcels = sorted((Parcel(*values) for values in loads(row["parcels_json"])), key=lambda p: p.collo_index)
+        return self._record(row, tuple(parcels))
 
     def parcel(self, account: Account, parcel_id: int) -> tuple[ReturnRecord, Parcel]:
         row = self._store.query_one(
