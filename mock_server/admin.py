@@ -127,3 +127,29 @@ def announcement_fault(params: dict[str, Any], body: dict[str, Any]) -> Reply:
 def payment(params: dict[str, Any], body: dict[str, Any]) -> Reply:
     record = state().returns.pay(params["id"], paid=body["paid"])
     return Reply(200, {"return": record.id, "status": record.data["status"]})
+
+
+@bp.get("/faults")
+@operation("admin_faults_list")
+def faults_list(params: dict[str, Any], body: None) -> Reply:
+    return Reply(200, {"faults": state().faults.all()})
+
+
+@bp.post("/faults")
+@operation("admin_faults_create")
+def faults_create(params: dict[str, Any], body: dict[str, Any]) -> Reply:
+    return Reply(201, state().faults.add(body))
+
+
+@bp.delete("/faults")
+@operation("admin_faults_clear")
+def faults_clear(params: dict[str, Any], body: None) -> Reply:
+    return Reply(200, {"deleted": state().faults.delete()})
+
+
+@bp.delete("/faults/<int:id>")
+@operation("admin_faults_delete")
+def faults_delete(params: dict[str, Any], body: None) -> Reply:
+    if not state().faults.delete(params["id"]):
+        raise ApiError.one(404, "not_found", "No fault rule has this id.")
+    return Reply(200, {"deleted": 1})

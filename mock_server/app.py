@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, g, request
 from werkzeug.exceptions import HTTPException
 
 from .accounts import Accounts
 from .clock import Clock
 from .config import Settings, resource_dir
 from .errors import ApiError, Style
+from .faults import Faults
 from .seeding import load as load_fixtures
 from .seeding import seed
 from .operations import ResponseContractViolation, json_response
@@ -45,6 +47,7 @@ class MockState:
     tokens: TokenService
     points: ServicePointIndex
     portal: PortalBackend
+    faults: Faults
 
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
@@ -74,13 +77,38 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         tokens=TokenService(store, clock, secret=settings.jwt_secret, ttl=settings.token_ttl),
         points=points,
         portal=PortalBackend(store, returns, points),
+        faults=Faults(store),
     )
+    _register_fault_injection(app)
     _register_blueprints(app)
     _register_error_handlers(app)
     from . import journal
 
     journal.install(app)
     return app
+
+
+def _register_fault_injection(app: Flask) -> None:
+    """Before anything else (auth included), apply the first matching fault rule."""
+
+    @app.before_request
+    def _inject_fault():  # noqa: ANN202
+        if request.path.startswith("/__admin"):
+            return None
+        hit = app.extensions["sendcloud_mock"].faults.match(request.method, request.path, request.headers)
+        if hit is None:
+            return None
+        g.fault_rule = hit.label
+        if hit.delay_ms:
+            time.sleep(hit.delay_ms / 1000)
+        if hit.status is None:
+            return None
+        body = hit.body
+        if body is None and hit.status >= 400:
+            code = {429: "rate_limited"}.get(hit.status, "injected_fault")
+            body = ApiError.one(hit.status, code, f"Injected by fault rule: {hit.label}.").render(
+                error_style(), request.path)
+        return json_response(body if body is not None else {}, hit.status, hit.headers)
 
 
 def _register_blueprints(app: Flask) -> None:

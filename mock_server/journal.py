@@ -30,6 +30,7 @@ def install(app: Flask) -> None:
             "status": response.status_code,
             "account": account.api_key if account else None,
             "operation": getattr(g, "operation_id", None),
+            "rule": getattr(g, "fault_rule", None),
             "duration_ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 3),
         }
         db = mock.store.connection()

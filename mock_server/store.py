@@ -61,6 +61,14 @@ CREATE TABLE IF NOT EXISTS parcels (
     tracking_number TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS parcels_by_return ON parcels (return_id);
+CREATE TABLE IF NOT EXISTS faults (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    data TEXT NOT NULL,
+    remaining INTEGER,
+    hits INTEGER NOT NULL DEFAULT 0,
+    window_start REAL,
+    window_count INTEGER NOT NULL DEFAULT 0
+);
 CREATE TABLE IF NOT EXISTS journal (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     at TEXT NOT NULL,

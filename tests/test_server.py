@@ -52,6 +52,13 @@ class Server:
                 time.sleep(0.05)
         raise TimeoutError("server did not become healthy")
 
+    def log_text(self) -> str:
+        """Everything the server printed (kept after stop())."""
+        if self.log.closed:
+            return self.printed
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
+
     def stop(self) -> int:
         self.process.send_signal(signal.SIGTERM)
         try:
@@ -60,6 +67,7 @@ class Server:
             if self.process.poll() is None:
                 self.process.kill()
                 self.process.wait()
+            self.printed = self.log_text()
             self.log.close()
 
 
@@ -204,3 +212,41 @@ def test_portal_flow_over_the_socket(server: Server) -> None:
     rid = created.json()["return"]
     assert requests.get(f"{server.url}/api/v3/returns/{rid}", auth=AUTH, timeout=10).json()["reason"]["id"] == 26
     assert requests.get(f"{server.url}/api/v2/returns/{rid}", auth=AUTH, timeout=10).json()["reason"] == 26
+
+
+def test_sigterm_drains_in_flight_requests(tmp_path: Path) -> None:
+    """A request in flight when SIGTERM arrives is answered before the server exits 0."""
+    import threading
+
+    running = Server("--workers", "1")
+    requests.post(running.url + "/__admin/faults", json={"path": "/api/v2/returns", "delay_ms": 1500}, timeout=10)
+    answers: list[int] = []
+    slow = threading.Thread(target=lambda: answers.append(
+        requests.get(running.url + "/api/v2/returns", auth=AUTH, timeout=30).status_code))
+    slow.start()
+    time.sleep(0.5)
+    assert running.stop() == 0
+    slow.join(timeout=30)
+    assert answers == [200]
+
+
+def test_json_access_log_one_line_per_request(tmp_path: Path) -> None:
+    """--log-format json writes one parseable JSON access line per request."""
+    import json
+
+    running = Server("--log-format", "json")
+    requests.get(running.url + '/api/v3/returns?q="quoted"', timeout=10)
+    requests.get(running.url + "/api/v2/returns", auth=AUTH, timeout=10)
+    running.stop()
+    running_log = running.log_text()
+    lines = [json.loads(line) for line in running_log.splitlines() if line.startswith("{")]
+    paths = [(line["method"], line["path"], line["status"]) for line in lines]
+    assert ("GET", "/api/v3/returns", 401) in paths and ("GET", "/api/v2/returns", 200) in paths
+
+
+def test_server_imports_no_test_tools() -> None:
+    """The server never imports hypothesis, schemathesis or pytest, nor reportlab before a label is asked for."""
+    probe = ("import sys; from mock_server import create_app; import mock_server.server, mock_server.cli; "
+             "create_app(); print(sorted({'hypothesis', 'schemathesis', 'pytest', 'reportlab'} & set(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

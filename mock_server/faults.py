@@ -1,0 +1,112 @@
+"""Fault and latency rules: rehearse production's bad days through the admin API.
+
+A rule matches a method and a path glob (and optionally a header), and then delays the
+request, answers a status and body of its own, or rate-limits with 429 and Retry-After;
+a number of times, or with a probability. Rules live in the store, so every worker
+applies the same ones and counts hits together.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import math
+import random
+import time
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from .store import Store, dumps, loads
+
+
+@dataclass(frozen=True)
+class Hit:
+    rule_id: int
+    label: str
+    status: int | None
+    body: Any
+    headers: dict[str, str]
+    delay_ms: int
+
+
+class Faults:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def add(self, rule: Mapping[str, Any]) -> dict[str, Any]:
+        with self._store.transaction() as db:
+            cursor = db.execute("INSERT INTO faults (data, remaining) VALUES (?, ?)", (dumps(dict(rule)), rule.get("times")))
+            rule_id = int(cursor.lastrowid)  # type: ignore[arg-type]
+        return self.get(rule_id)  # type: ignore[return-value]
+
+    def get(self, rule_id: int) -> dict[str, Any] | None:
+        row = self._store.query_one("SELECT * FROM faults WHERE id = ?", (rule_id,))
+        return None if row is None else _describe(row)
+
+    def all(self) -> list[dict[str, Any]]:
+        return [_describe(row) for row in self._store.query("SELECT * FROM faults ORDER BY id")]
+
+    def delete(self, rule_id: int | None = None) -> int:
+        with self._store.transaction() as db:
+            if rule_id is None:
+                return db.execute("DELETE FROM faults").rowcount
+            return db.execute("DELETE FROM faults WHERE id = ?", (rule_id,)).rowcount
+
+    def match(self, method: str, path: str, headers: Mapping[str, str]) -> Hit | None:
+        """The first rule that applies to this request (and is counted as hit), if any."""
+        rows = self._store.query("SELECT id, data FROM faults ORDER BY id")
+        for row in rows:
+            rule = loads(row["data"])
+            if not _matches(rule, method, path, headers):
+                continue
+            if rule.get("probability", 1.0) < 1.0 and random.random() >= rule["probability"]:  # noqa: S311
+                continue
+            hit = self._take(row["id"], rule)
+            if hit is not None:
+                return hit
+        return None
+
+    def _take(self, rule_id: int, rule: dict[str, Any]) -> Hit | None:
+        label = rule.get("name") or f"rule {rule_id}"
+        with self._store.transaction() as db:
+            if "rate_limit" in rule:
+                return self._rate_limited(db, rule_id, rule, label)
+            taken = db.execute(
+                "UPDATE faults SET hits = hits + 1, remaining = remaining - 1"
+                " WHERE id = ? AND (remaining IS NULL OR remaining > 0)", (rule_id,)).rowcount
+        if not taken:
+            return None
+        return Hit(rule_id, label, rule.get("status"), rule.get("body"), dict(rule.get("headers") or {}),
+                   int(rule.get("delay_ms", 0)))
+
+    def _rate_limited(self, db: Any, rule_id: int, rule: dict[str, Any], label: str) -> Hit | None:
+        limit, window = rule["rate_limit"]["requests"], float(rule["rate_limit"]["per_seconds"])
+        now = time.time()
+        row = db.execute("SELECT window_start, window_count FROM faults WHERE id = ?", (rule_id,)).fetchone()
+        start, count = row["window_start"], row["window_count"]
+        if start is None or now - start >= window:
+            start, count = now, 0
+        count += 1
+        db.execute("UPDATE faults SET window_start = ?, window_count = ? WHERE id = ?", (start, count, rule_id))
+        if count <= limit:
+            return None
+        db.execute("UPDATE faults SET hits = hits + 1 WHERE id = ?", (rule_id,))
+        retry_after = max(1, math.ceil(start + window - now))
+        headers = {"Retry-After": str(retry_after), **dict(rule.get("headers") or {})}
+        return Hit(rule_id, label, 429, rule.get("body"), headers, int(rule.get("delay_ms", 0)))
+
+
+def _matches(rule: dict[str, Any], method: str, path: str, headers: Mapping[str, str]) -> bool:
+    if rule.get("method", "*") not in ("*", method):
+        return False
+    if not fnmatch.fnmatchcase(path, rule["path"]):
+        return False
+    header = rule.get("header")
+    if header:
+        value = headers.get(header["name"])
+        if value is None or ("value" in header and value != header["value"]):
+            return False
+    return True
+
+
+def _describe(row: Any) -> dict[str, Any]:
+    return {**loads(row["data"]), "id": row["id"], "hits": row["hits"], "remaining": row["remaining"]}
