@@ -34,13 +34,17 @@ class Accounts:
         if authorization is None or authorization.type != "basic" or not authorization.username:
             raise _unauthorised("Authentication credentials were not provided.")
         key, secret = authorization.username, authorization.password or ""
-        row = self._store.query_one("SELECT id, api_key, api_secret, name FROM accounts WHERE api_key = ?", (key,))
+        row = self._row(key)
         if row is None and self._open and secret:
             self.add(name=f"Open account {key[:12]}", api_key=key, api_secret=secret)
-            row = self._store.query_one("SELECT id, api_key, api_secret, name FROM accounts WHERE api_key = ?", (key,))
+            row = self._row(key)
         if row is None or not hmac.compare_digest(row["api_secret"].encode(), secret.encode()):
             raise _unauthorised("Invalid username/password.")
         return Account(row["id"], row["api_key"], row["name"])
+
+    def _row(self, key: str) -> Any:
+        return self._store.cached("account:" + key, lambda: self._store.query_one(
+            "SELECT id, api_key, api_secret, name FROM accounts WHERE api_key = ?", (key,)))
 
     def add(self, *, name: str, api_key: str, api_secret: str, brands: Iterable[Mapping[str, Any]] = (),
             outgoing_parcels: Iterable[Mapping[str, Any]] = (), from_fixtures: bool = False) -> Account:

@@ -60,6 +60,8 @@ def reset(params: dict[str, Any], body: dict[str, Any]) -> Reply:
     account = body.get("account")
     try:
         reset_store(mock.store, mock.accounts, mock.fixtures, account_key=account)
+        if account is None:
+            mock.journal.clear()
     except KeyError:
         raise ApiError.one(404, "not_found", f"No account has the API key {account!r}.", pointer="/account") from None
     return Reply(200, {"reset": "account" if account else "all", "account": account})
@@ -91,8 +93,7 @@ def freeze(params: dict[str, Any], body: dict[str, Any]) -> Reply:
 @bp.get("/requests")
 @operation("admin_requests")
 def requests_journal(params: dict[str, Any], body: None) -> Reply:
-    rows = state().store.query("SELECT data FROM journal ORDER BY id DESC LIMIT ?", (params.get("limit", 100),))
-    return Reply(200, {"requests": [json.loads(row["data"]) for row in rows]})
+    return Reply(200, {"requests": state().journal.newest(params.get("limit", 100))})
 
 
 @bp.post("/accounts")

@@ -15,6 +15,8 @@ from .clock import Clock
 from .config import Settings, resource_dir
 from .errors import ApiError, Style
 from .faults import Faults
+from .journal import RequestJournal
+from .journal import install as install_journal
 from .seeding import load as load_fixtures
 from .seeding import seed
 from .operations import ResponseContractViolation, json_response
@@ -48,6 +50,7 @@ class MockState:
     points: ServicePointIndex
     portal: PortalBackend
     faults: Faults
+    journal: RequestJournal
 
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
@@ -78,13 +81,12 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         points=points,
         portal=PortalBackend(store, returns, points),
         faults=Faults(store),
+        journal=RequestJournal(store.path, size=settings.journal_size),
     )
     _register_fault_injection(app)
     _register_blueprints(app)
     _register_error_handlers(app)
-    from . import journal
-
-    journal.install(app)
+    install_journal(app)
     return app
 
 

@@ -17,14 +17,19 @@ class Clock:
 
     def now(self) -> float:
         """Seconds since the epoch on the server's clock."""
+        offset, frozen = self._store.cached("clock", self._read)
+        if frozen is not None:
+            return frozen + offset
+        return time.time() + offset
+
+    def _read(self) -> tuple[float, float | None]:
         row = self._store.query_one(
             "SELECT (SELECT value FROM meta WHERE key = 'clock_offset') AS offset,"
             " (SELECT value FROM meta WHERE key = 'clock_frozen_at') AS frozen"
         )
         offset = float(row["offset"]) if row and row["offset"] is not None else 0.0
-        if row and row["frozen"] is not None:
-            return float(row["frozen"]) + offset
-        return time.time() + offset
+        frozen = float(row["frozen"]) if row and row["frozen"] is not None else None
+        return offset, frozen
 
     def advance(self, seconds: float) -> float:
         """Move time forward by `seconds` (never backwards) and return the new now."""

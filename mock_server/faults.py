@@ -53,14 +53,14 @@ class Faults:
 
     def match(self, method: str, path: str, headers: Mapping[str, str]) -> Hit | None:
         """The first rule that applies to this request (and is counted as hit), if any."""
-        rows = self._store.query("SELECT id, data FROM faults ORDER BY id")
-        for row in rows:
-            rule = loads(row["data"])
+        rules = self._store.cached("faults", lambda: [(row["id"], loads(row["data"])) for row in
+                                                       self._store.query("SELECT id, data FROM faults ORDER BY id")])
+        for rule_id, rule in rules:
             if not _matches(rule, method, path, headers):
                 continue
             if rule.get("probability", 1.0) < 1.0 and random.random() >= rule["probability"]:  # noqa: S311
                 continue
-            hit = self._take(row["id"], rule)
+            hit = self._take(rule_id, rule)
             if hit is not None:
                 return hit
         return None

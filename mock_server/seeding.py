@@ -51,7 +51,7 @@ def reset(store: Store, accounts: Accounts, fixtures: dict[str, Any], account_ke
             db.execute("DELETE FROM parcels WHERE account_id = ?", (row["id"],))
             db.execute("DELETE FROM returns WHERE account_id = ?", (row["id"],))
             return
-        for table in ("parcels", "returns", "outgoing_parcels", "brands", "accounts", "journal", "faults"):
+        for table in ("parcels", "returns", "outgoing_parcels", "brands", "accounts", "faults"):
             db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
         generation = int((db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone() or ["0"])[0])
         db.execute("DELETE FROM meta")
@@ -61,4 +61,4 @@ def reset(store: Store, accounts: Accounts, fixtures: dict[str, Any], account_ke
 
 
 def partner_ids(store: Store) -> set[str]:
-    return set(loads(store.get_meta("partners", "[]") or "[]"))
+    return store.cached("partners", lambda: set(loads(store.get_meta("partners", "[]") or "[]")))

@@ -11,7 +11,7 @@ import threading
 import weakref
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, TypeVar
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -69,17 +69,13 @@ CREATE TABLE IF NOT EXISTS faults (
     window_start REAL,
     window_count INTEGER NOT NULL DEFAULT 0
 );
-CREATE TABLE IF NOT EXISTS journal (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    at TEXT NOT NULL,
-    data TEXT NOT NULL
-);
 """
 
 # Ids start where real Sendcloud ids live, so they look like production ones.
 FIRST_IDS = {"returns": 1_750_000, "parcels": 300_000_000, "brands": 100, "outgoing_parcels": 250_000_000}
 
 SQLITE_MAX_INT = 2**63 - 1
+T = TypeVar("T")
 
 
 class Store:
@@ -111,6 +107,7 @@ class Store:
         conn = getattr(self._local, "conn", None)
         if conn is not None and self._local.pid == os.getpid():
             return conn
+        self._local.cache = {}
         conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA journal_mode=WAL")
@@ -132,6 +129,25 @@ class Store:
             raise
         else:
             db.execute("COMMIT")
+        finally:
+            self._local.own_writes = getattr(self._local, "own_writes", 0) + 1
+
+    def cached(self, key: str, load: Callable[[], T]) -> T:
+        """`load()`, remembered by this thread until anyone writes to the database.
+
+        For state read on every request but rarely changed (the clock offset, fault rules,
+        accounts): SQLite's data_version tells when another connection committed, and our
+        own commits are counted in transaction().
+        """
+        db = self.connection()
+        version = (db.execute("PRAGMA data_version").fetchone()[0], getattr(self._local, "own_writes", 0))
+        cache = self._local.__dict__.setdefault("cache", {})
+        if cache.get("__version__") != version:
+            cache.clear()
+            cache["__version__"] = version
+        if key not in cache:
+            cache[key] = load()
+        return cache[key]
 
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         return self.connection().execute(sql, params).fetchall()
