@@ -75,12 +75,15 @@ class Accounts:
             brand_ids[brand["domain"]] = int(cursor.lastrowid)  # type: ignore[arg-type]
         for parcel in outgoing_parcels:
             brand_id = parcel.get("brand_id") or brand_ids.get(parcel.get("brand_domain", ""))
-            db.execute(
-                "INSERT INTO outgoing_parcels (id, account_id, brand_id, tracking_number, order_number, postal_code, data)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (parcel.get("id"), account_id, brand_id, parcel["tracking_number"], parcel.get("order_number"),
-                 normalise_postal_code(parcel["to_address"]["postal_code"]), dumps(dict(parcel))),
-            )
+            try:
+                db.execute(
+                    "INSERT INTO outgoing_parcels (id, account_id, brand_id, tracking_number, order_number,"
+                    " postal_code, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (parcel.get("id"), account_id, brand_id, parcel["tracking_number"], parcel.get("order_number"),
+                     normalise_postal_code(parcel["to_address"]["postal_code"]), dumps(dict(parcel))),
+                )
+            except sqlite3.IntegrityError:
+                raise KeyError(f"outgoing parcel {parcel.get('id')}") from None
 
     def by_key(self, api_key: str) -> Account | None:
         row = self._store.query_one("SELECT id, api_key, name FROM accounts WHERE api_key = ?", (api_key,))

@@ -109,7 +109,7 @@ def add_account(params: dict[str, Any], body: dict[str, Any]) -> Reply:
             outgoing_parcels=body.get("outgoing_parcels", []),
         )
     except KeyError as taken:
-        raise ApiError.one(409, "conflict", f"Already taken: {taken.args[0]}.", pointer="/api_key") from None
+        raise ApiError.one(409, "conflict", f"Already taken: {taken.args[0]}.") from None
     described = next(a for a in mock.accounts.describe_all() if a["api_key"] == body["api_key"])
     return Reply(201, described)
 

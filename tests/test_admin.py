@@ -117,3 +117,16 @@ def test_file_database_survives_a_new_app(tmp_path, return_body) -> None:
     second = create_app(Settings(db=path)).test_client()
     assert second.get(f"/api/v3/returns/{rid}", headers=headers).status_code == 200
     assert len(second.get("/__admin/fixtures").json["accounts"]) == 2
+
+
+def test_taken_ids_in_a_new_account_are_409(client) -> None:
+    """An added account whose brand or outgoing parcel id is taken answers 409, not 500 (found by fuzzing)."""
+    parcel = {"id": 250000101, "tracking_number": "X1", "to_address": {
+        "name": "A", "address_line_1": "B", "postal_code": "1", "city": "C", "country_code": "NL"}}
+    taken_parcel = client.post("/__admin/accounts", json={"api_key": "a", "api_secret": "b",
+                                                          "outgoing_parcels": [parcel]})
+    assert taken_parcel.status_code == 409
+    taken_brand = client.post("/__admin/accounts", json={"api_key": "c", "api_secret": "d",
+                                                         "brands": [{"id": 101, "name": "x", "domain": "fresh"}]})
+    assert taken_brand.status_code == 409
+    assert client.get("/__admin/fixtures").json["accounts"][-1]["api_key"] == "test_api_key_lumiere"
