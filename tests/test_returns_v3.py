@@ -320,3 +320,10 @@ def test_label_pdf_before_and_after_announcement(client, auth, create_return, ad
     assert a6.data.startswith(b"%PDF") and a6.data != a4.data
     assert client.get(url + "?paper_size=letter", headers=auth).status_code == 400
     assert client.get(url, headers=basic("test_api_key_lumiere", "test_api_secret_lumiere")).status_code == 404
+
+
+def test_collo_count_is_bounded(client, auth, return_body) -> None:
+    """More than 20 colli is refused (multi-collo limit), so no request can make a million parcels."""
+    response = client.post("/api/v3/returns", json=return_body(collo_count=900_000), headers=auth)
+    assert response.status_code == 400
+    assert sources(response) == [{"pointer": "/collo_count"}]

@@ -28,6 +28,8 @@ KG_PER_UNIT = {"kg": 1.0, "g": 0.001, "lbs": 0.45359237, "oz": 0.028349523125}
 CM_PER_UNIT = {"cm": 1.0, "mm": 0.1, "m": 100.0, "yd": 91.44, "ft": 30.48, "in": 2.54}
 EXTERNAL_REFERENCE_TAKEN = "External reference has already been used in another return."
 SCAN_BATCH = 200
+# Sendcloud's multi-collo limit: one return ships in at most this many parcels.
+MAX_COLLI = 20
 # Every carrier's number format has room for this many distinct serials.
 TRACKING_SERIALS = 10_000_000
 
@@ -107,6 +109,9 @@ class ReturnsBackend:
                                     pointer=f"/ship_with/{kind}"))
         if weight_in_kg(body["weight"]) < 0.001:
             problems.append(Problem("min_value", "Ensure the weight is at least 1 gram.", pointer="/weight/value"))
+        if int(body.get("collo_count", 1)) > MAX_COLLI:
+            problems.append(Problem("invalid", f"Ensure this value is less than or equal to {MAX_COLLI}.",
+                                    pointer="/collo_count"))
         items = body.get("parcel_items") or []
         if body["from_address"]["country_code"].upper() not in EU_COUNTRIES:
             if not items:

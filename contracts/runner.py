@@ -1,0 +1,89 @@
+"""Runs the selected contracts against one context and collects their results (and JUnit XML)."""
+
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+from .api import clean_up
+from .context import Context, ContractFailure, ContractSkipped
+from .contracts import Contract
+from .junit import Case, write_junit
+from .transport import WriteRefused
+
+PASSED, FAILED, SKIPPED, ERROR = "passed", "failed", "skipped", "error"
+
+
+@dataclass
+class Result:
+    name: str
+    status: str
+    detail: str
+    duration: float
+    writes: bool
+
+    @property
+    def ok(self) -> bool:
+        return self.status in (PASSED, SKIPPED)
+
+
+def run_one(contract: Contract, ctx: Context) -> Result:
+    """Run one contract; its failure, skip or crash becomes a Result with a redacted detail."""
+    started = time.perf_counter()
+    redact = ctx.transport.redact
+    if contract.writes and not ctx.allow_writes:
+        status, detail = SKIPPED, ("writes; not run with --read-only" if ctx.transport.read_only
+                                   else "writes; needs --allow-writes against a real API")
+    else:
+        try:
+            contract(ctx)
+            status, detail = PASSED, ""
+        except ContractSkipped as skip:
+            status, detail = SKIPPED, str(skip)
+        except (ContractFailure, WriteRefused) as failure:
+            status, detail = FAILED, str(failure)
+        except Exception as exc:  # noqa: BLE001 - a crash is reported, the other contracts still run
+            status, detail = ERROR, f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=6)}"
+        finally:
+            clean_up(ctx)
+    return Result(contract.name, status, redact(detail), time.perf_counter() - started, contract.writes)
+
+
+def run_all(contracts: Iterable[Contract], ctx: Context,
+            on_result: Callable[[Result], None] = lambda result: None) -> list[Result]:
+    results = []
+    for contract in contracts:
+        result = run_one(contract, ctx)
+        on_result(result)
+        results.append(result)
+    return results
+
+
+def exit_code(results: Iterable[Result]) -> int:
+    """0 when every contract that ran held (skips are not failures), else 1."""
+    return 0 if all(result.ok for result in results) else 1
+
+
+def write_results_junit(results: Iterable[Result], path: str | Path, redact: Callable[[str], str]) -> None:
+    cases = []
+    for result in results:
+        case = Case(result.name, "sendcloud_contracts", result.duration)
+        if result.status == FAILED:
+            case.failure = result.detail
+        elif result.status == ERROR:
+            case.error = result.detail
+        elif result.status == SKIPPED:
+            case.skipped = result.detail
+        cases.append(case)
+    write_junit(path, "sendcloud-contracts", cases, redact)
+
+
+def format_result(result: Result) -> str:
+    head = f"{result.status.upper():7} {result.name} ({result.duration:.1f} s)"
+    if not result.detail:
+        return head
+    indented = "\n".join("        " + line for line in result.detail.splitlines())
+    return f"{head}\n{indented}"

@@ -1,0 +1,264 @@
+"""`drift --spec`: our schema files against a (newer) published OpenAPI document.
+
+Each of our files is paired with the upstream schema it was written from (the pairs of
+tests/test_schemas_match_upstream.py); pairs whose upstream pointer the document lacks are
+skipped. Both sides are flattened ($ref, allOf, anyOf, nullable) and compared property by
+property. Kinds and severities:
+
+- field_added / field_removed (upstream has a property we lack / we have one it lacks): info,
+  our schemas allow unknown members either way;
+- enum_value_added: error, a value Sendcloud may send or accept that our schemas refuse;
+  enum_value_removed: info;
+- required_added / required_removed: error, one side now refuses what the other accepts;
+- type_changed: error; constraint_changed (length, bounds, pattern, format): info.
+
+Differences that were reviewed and are intended (KNOWN) are reported as info with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import urljoin
+
+from mock_server.spec import SCHEMA_BASE, ApiSpec
+
+from .checks import ERROR, INFO, Finding
+from .drift import DriftReport
+
+RETURN_LIST_200 = "#/paths/~1returns/get/responses/200/content/application~1json/schema"
+PAIRS: dict[str, str] = {
+    "common/address.json": "#/components/schemas/address",
+    "common/address-required.json": "#/components/schemas/address-with-required-fields",
+    "common/weight.json": "#/components/schemas/weight",
+    "common/dimension.json": "#/components/schemas/dimension",
+    "common/price.json": "#/components/schemas/price",
+    "common/price-any-currency.json": "#/components/schemas/price-with-any-currency",
+    "common/price-string.json": "#/components/schemas/Price",
+    "common/required-price.json": "#/components/schemas/required-price",
+    "common/delivery-option.json": "#/components/schemas/DeliveryOption",
+    "common/customs-information.json": "#/components/schemas/parcel-customs-information",
+    "common/shipping-functionalities.json": "#/components/schemas/carrier-shipping-functionalities",
+    "common/tax-number.json": "#/components/schemas/TaxNumber",
+    "common/dangerous-goods.json": "#/components/schemas/dangerous-goods",
+    "returns-v3/ship-with.json": "#/components/schemas/ShipWith",
+    "returns-v3/parcel-item-create.json": "#/components/schemas/parcel-item-returns-create",
+    "returns-v3/parcel-item-details.json": "#/components/schemas/parcel-item-returns-details",
+    "returns-v3/return-reason.json": "#/components/schemas/return-reason",
+    "returns-v3/return-refund.json": "#/components/schemas/return-refund",
+    "returns-v3/tracking-status.json": "#/components/schemas/detailed-tracking-blob-status",
+    "returns-v3/return.json": "#/components/schemas/Return",
+    "returns-v3/return-validation.json": "#/components/schemas/ReturnValidation",
+    "returns-v3/create-return-request.json": "#/components/requestBodies/CreateReturn/content/application~1json/schema",
+    "returns-v3/create-return-response.json": "#/paths/~1returns/post/responses/201/content/application~1json/schema",
+    "returns-v3/cancel-accepted.json":
+        "#/paths/~1returns~1{id}~1cancel/patch/responses/202/content/application~1json/schema",
+    "returns-v3/cancel-conflict.json":
+        "#/paths/~1returns~1{id}~1cancel/patch/responses/409/content/application~1json/schema",
+    "returns-v3/return-list.json": RETURN_LIST_200,
+    "errors/v3-error-object.json": "#/components/schemas/ErrorObject",
+    "errors/v2-error.json": "#/components/responses/400/content/application~1json/schema",
+}
+
+_ERRORS_REQUIRED = "our error objects always carry status, code, title and detail; upstream lists none"
+_RETURN_KNOWN = {
+    ("/id", "field_removed"): "our Return adds the return's own id so list items can be looked up",
+    ("/errors/*", "required_removed"): _ERRORS_REQUIRED,
+    ("/refund", "type_changed"): "upstream writes $ref beside type [object, null], which never admits null under "
+                                 "2020-12; we leave the field out instead",
+    ("/return_fee", "type_changed"): "as refund",
+}
+KNOWN: dict[tuple[str, str, str], str] = {
+    **{("returns-v3/return.json", path, kind): why for (path, kind), why in _RETURN_KNOWN.items()},
+    **{("returns-v3/return-list.json", "/data/*" + path, kind): why for (path, kind), why in _RETURN_KNOWN.items()},
+    ("returns-v3/return-list.json", "", "required_removed"): "the page always carries next, previous and data",
+    ("returns-v3/return-list.json", "/next", "type_changed"): "null on the last page",
+    ("returns-v3/return-list.json", "/previous", "type_changed"): "null on the first page",
+    ("errors/v3-error-object.json", "", "required_removed"): _ERRORS_REQUIRED,
+    ("errors/v2-error.json", "", "required_removed"): "the v2 error body always has its 'error' member",
+    ("errors/v2-error.json", "/error", "required_removed"): "v2 errors always carry code, message and request",
+}
+SEVERITY = {"field_added": INFO, "field_removed": INFO, "enum_value_added": ERROR, "enum_value_removed": INFO,
+            "enum_added": INFO, "enum_removed": ERROR, "required_added": ERROR, "required_removed": ERROR,
+            "type_changed": ERROR, "constraint_changed": INFO}
+COMPARED_KEYWORDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength",
+                     "minItems", "maxItems", "pattern", "format")
+FORMAT_ALIASES: dict[str, str | None] = {"url": "uri", "int32": None, "int64": None, "double": None, "float": None}
+
+Node = tuple[Any, str]
+Resolve = Callable[[str, str], Node]
+
+
+@dataclass
+class Shape:
+    types: frozenset[str] | None = None
+    enum: frozenset[str] | None = None
+    props: dict[str, Node] = field(default_factory=dict)
+    required: frozenset[str] = frozenset()
+    items: Node | None = None
+    keywords: dict[str, Any] = field(default_factory=dict)
+
+
+def load_document(path: str | Path) -> dict[str, Any]:
+    """An OpenAPI document from YAML or JSON."""
+    text = Path(path).read_text(encoding="utf-8")
+    if str(path).endswith(".json"):
+        return json.loads(text)
+    import yaml
+
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{path}: not YAML: {exc}") from None
+    if not isinstance(document, dict):
+        raise ValueError(f"{path}: not an OpenAPI document")
+    return document
+
+
+def follow(document: Any, ref: str) -> Any:
+    """Follow a '#/a/b' JSON pointer inside a document."""
+    node = document
+    for part in ref.removeprefix("#/").split("/"):
+        node = node[part.replace("~1", "/").replace("~0", "~")]
+    return node
+
+
+def _conjoin(a: Shape, b: Shape) -> Shape:
+    types = a.types if b.types is None else b.types if a.types is None else a.types & b.types
+    enum = a.enum if b.enum is None else b.enum if a.enum is None else a.enum & b.enum
+    return Shape(types, enum, {**a.props, **b.props}, a.required | b.required, b.items or a.items,
+                 {**a.keywords, **b.keywords})
+
+
+def flatten(schema: Any, base: str, resolve: Resolve, depth: int = 0) -> Shape:
+    """One comparable shape for a schema with refs, allOf, oneOf, anyOf and `nullable`."""
+    if not isinstance(schema, dict) or depth > 40:
+        return Shape()
+    if "$ref" in schema:
+        target, target_base = resolve(schema["$ref"], base)
+        inner = flatten(target, target_base, resolve, depth + 1)
+        rest = flatten({k: v for k, v in schema.items() if k != "$ref"}, base, resolve, depth + 1)
+        merged = _conjoin(inner, rest)
+        merged.types = rest.types if rest.types is not None else inner.types
+        merged.enum = rest.enum if rest.enum is not None else inner.enum
+        return merged
+    shape = Shape()
+    for key in ("allOf", "oneOf"):
+        for sub in schema.get(key, []):
+            shape = _conjoin(shape, flatten(sub, base, resolve, depth + 1))
+    if "anyOf" in schema:
+        union: set[str] = set()
+        combined = Shape()
+        for sub in schema["anyOf"]:
+            branch = flatten(sub, base, resolve, depth + 1)
+            union |= branch.types or set()
+            combined = _conjoin(combined, Shape(None, branch.enum, branch.props, branch.required, branch.items,
+                                                branch.keywords))
+        combined.types = frozenset(union)
+        shape = _conjoin(shape, combined)
+    own = Shape()
+    if "type" in schema:
+        kind = schema["type"]
+        own.types = frozenset([kind] if isinstance(kind, str) else kind)
+    if schema.get("nullable") is True:
+        own.types = (own.types or frozenset()) | {"null"}
+    if "enum" in schema:
+        own.enum = frozenset(json.dumps(v, sort_keys=True) for v in schema["enum"])
+    own.props = {name: (sub, base) for name, sub in schema.get("properties", {}).items()}
+    own.required = frozenset(schema.get("required", []))
+    if isinstance(schema.get("items"), dict):
+        own.items = (schema["items"], base)
+    for key in COMPARED_KEYWORDS:
+        if key in schema:
+            value = FORMAT_ALIASES.get(schema[key], schema[key]) if key == "format" else schema[key]
+            if value is not None:
+                own.keywords[key] = value
+    return _conjoin(shape, own)
+
+
+def _types(shape: Shape) -> frozenset[str] | None:
+    if shape.types is None and (shape.props or shape.required):
+        return frozenset({"object"})
+    return shape.types
+
+
+class _Comparison:
+    def __init__(self, rel: str, upstream_ref: str, ours: Resolve, theirs: Resolve) -> None:
+        self.rel, self.upstream_ref = rel, upstream_ref
+        self.ours, self.theirs = ours, theirs
+        self.findings: list[Finding] = []
+
+    def note(self, path: str, kind: str, detail: str) -> None:
+        reason = KNOWN.get((self.rel, path, kind))
+        severity = INFO if reason else SEVERITY[kind]
+        if reason:
+            detail += f" (known: {reason})"
+        self.findings.append(Finding(self.rel, path, kind, severity, detail, upstream=self.upstream_ref))
+
+    def compare(self, ours: Node, theirs: Node, path: str = "", depth: int = 0) -> None:
+        if depth > 30:
+            return
+        o, u = flatten(*ours, self.ours), flatten(*theirs, self.theirs)
+        if _types(o) != _types(u):
+            self.note(path, "type_changed", f"ours {_fmt(_types(o))}, upstream {_fmt(_types(u))}")
+        self._enums(path, o.enum, u.enum)
+        for name in sorted(u.required - o.required):
+            self.note(path, "required_added", f"upstream requires {name!r}, we do not")
+        for name in sorted(o.required - u.required):
+            self.note(path, "required_removed", f"we require {name!r}, upstream does not")
+        for name in sorted(set(u.props) - set(o.props)):
+            self.note(f"{path}/{name}", "field_added", f"upstream documents {name!r}, our schema does not")
+        for name in sorted(set(o.props) - set(u.props)):
+            self.note(f"{path}/{name}", "field_removed", f"our schema has {name!r}, upstream does not")
+        for key in sorted(set(o.keywords) | set(u.keywords)):
+            if o.keywords.get(key) != u.keywords.get(key):
+                self.note(path, "constraint_changed",
+                          f"{key}: ours {o.keywords.get(key)!r}, upstream {u.keywords.get(key)!r}")
+        for name in sorted(set(o.props) & set(u.props)):
+            self.compare(o.props[name], u.props[name], f"{path}/{name}", depth + 1)
+        if o.items is not None and u.items is not None:
+            self.compare(o.items, u.items, f"{path}/*", depth + 1)
+
+    def _enums(self, path: str, ours: frozenset[str] | None, theirs: frozenset[str] | None) -> None:
+        if ours == theirs:
+            return
+        if ours is None:
+            self.note(path, "enum_added", f"upstream restricts the value to {sorted(theirs or [])}")
+        elif theirs is None:
+            self.note(path, "enum_removed", f"upstream allows any value; ours only {sorted(ours)}")
+        else:
+            for value in sorted(theirs - ours):
+                self.note(path, "enum_value_added", f"upstream allows {value}, our enum does not")
+            for value in sorted(ours - theirs):
+                self.note(path, "enum_value_removed", f"our enum allows {value}, upstream does not")
+
+
+def _fmt(values: frozenset[str] | None) -> str:
+    return "any" if values is None else "[" + ", ".join(sorted(values)) + "]"
+
+
+def compare_with(spec: ApiSpec, document: dict[str, Any], label: str) -> DriftReport:
+    """Every pair whose upstream schema the document has, compared; a report of the differences."""
+
+    def ours(ref: str, base: str) -> Node:
+        uri = urljoin(base, ref)
+        return spec.registry.resolver().lookup(uri).contents, uri
+
+    def theirs(ref: str, base: str) -> Node:
+        if not ref.startswith("#/"):
+            raise ValueError(f"only document-internal refs are supported upstream, not {ref!r}")
+        return follow(document, ref), base
+
+    report = DriftReport(label, source="spec")
+    for rel, upstream_ref in PAIRS.items():
+        try:
+            upstream = follow(document, upstream_ref)
+        except (KeyError, TypeError, IndexError):
+            continue
+        comparison = _Comparison(rel, upstream_ref, ours, theirs)
+        comparison.compare((spec.documents[rel], SCHEMA_BASE + rel), (upstream, ""))
+        report.findings.extend(comparison.findings)
+        report.endpoints.append({"endpoint": rel, "upstream": upstream_ref, "findings": len(comparison.findings)})
+    return report

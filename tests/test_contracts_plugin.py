@@ -1,0 +1,65 @@
+"""The pytest plugin: one test per contract against --sendcloud-base-url, and nothing without it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from contracts.testing import ServedApp, drifted
+from mock_server import Settings, create_app
+
+from conftest import RETURN_BODY, basic
+
+pytest_plugins = ["pytester"]
+
+KEY, SECRET = "test_api_key_stroopwafel", "test_api_secret_stroopwafel"
+TEST_FILE = """
+def test_sendcloud(sendcloud_contract):
+    sendcloud_contract.check()
+
+def test_ordinary():
+    assert True
+"""
+
+
+@pytest.fixture
+def fake(tmp_path: Path) -> Iterator[str]:
+    with ServedApp(create_app(Settings(db=str(tmp_path / "plugin.sqlite3")))) as server:
+        yield server.url
+
+
+def test_plugin_runs_the_contracts_against_a_url(pytester: pytest.Pytester, fake: str) -> None:
+    """With --sendcloud-base-url each selected contract is a passing test; ordinary tests are untouched."""
+    pytester.makepyfile(test_target=TEST_FILE)
+    result = pytester.runpytest_inprocess(
+        f"--sendcloud-base-url={fake}", f"--sendcloud-api-key={KEY}", f"--sendcloud-api-secret={SECRET}",
+        "--sendcloud-contract=token_rules", "--sendcloud-contract=returns_lifecycle",
+        "--sendcloud-max-examples=3", "-v")
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(["*test_sendcloud?token_rules? PASSED*", "*test_sendcloud?returns_lifecycle? PASSED*"])
+    assert SECRET not in result.stdout.str() + result.stderr.str()
+
+
+def test_plugin_does_nothing_without_a_target(pytester: pytest.Pytester) -> None:
+    """Without the options the contract tests are skipped with a hint and other tests run as usual."""
+    pytester.makepyfile(test_target=TEST_FILE)
+    result = pytester.runpytest_inprocess("-rs")
+    result.assert_outcomes(passed=1, skipped=8)
+    result.stdout.fnmatch_lines(["*--sendcloud-base-url*"])
+
+
+def test_plugin_fails_against_a_drifted_api(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    """A drifted answer fails the contract's test, naming the field, with the secret kept out."""
+    app = create_app(Settings(db=str(tmp_path / "drifted.sqlite3")))
+    client = app.test_client()
+    return_id = client.post("/api/v3/returns", json=RETURN_BODY, headers=basic(KEY, SECRET)).json["return_id"]
+    pytester.makepyfile(test_target=TEST_FILE)
+    with ServedApp(drifted(app)) as production:
+        result = pytester.runpytest_inprocess(
+            f"--sendcloud-base-url={production.url}", f"--sendcloud-api-key={KEY}", f"--sendcloud-api-secret={SECRET}",
+            f"--sendcloud-return-id={return_id}", "--sendcloud-contract=retrieve_known_return")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*contract retrieve_known_return does not hold*", "*created_at*missing_required*"])
+    assert SECRET not in result.stdout.str() + result.stderr.str()
