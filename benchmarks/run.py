@@ -31,7 +31,10 @@ import requests
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+# Both servers log as they do by default (one line per request), each to a file here.
+LOGS = Path(os.environ.get("TMPDIR", "/tmp"))
 UPSTREAM = ROOT.parent / "shared" / "reference" / "upstream" / "sendcloud-v3-returns-openapi.yml"
+WARM_UP = 3
 KEY, SECRET = "test_api_key_stroopwafel", "test_api_secret_stroopwafel"
 BASIC = "Basic " + base64.b64encode(f"{KEY}:{SECRET}".encode()).decode()
 RETURN = {
@@ -139,15 +142,16 @@ def run_fake(seconds: int) -> dict[str, object]:
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "SENDCLOUD_MOCK_LABEL_DELAY": "0"}
     started = time.monotonic()
-    process = subprocess.Popen([sys.executable, "-m", "mock_server", "serve", "--port", str(port), "--workers", "2",
-                                "--log-level", "warning"], env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, cwd=ROOT)
+    log = open(LOGS / "fake.log", "wb")  # noqa: SIM115 - closed with the process
+    process = subprocess.Popen([sys.executable, "-m", "mock_server", "serve", "--port", str(port), "--workers", "2"],
+                               env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
     try:
         startup = wait_for(base + "/__admin/health", {}, started)
         ids = [requests.post(base + "/api/v3/returns", json=RETURN, auth=(KEY, SECRET)).json()["return_id"]
                for _ in range(60)]
         auth = {"Authorization": BASIC}
         results: dict[str, object] = {"startup_seconds": round(startup, 3)}
+        wrk(f"{base}/api/v3/returns/{ids[0]}", auth, WARM_UP)
         results["return_by_id"] = wrk(f"{base}/api/v3/returns/{ids[0]}", auth, seconds)
         results["returns_list_page"] = wrk(f"{base}/api/v3/returns?from_date=2000-01-01%2000:00:00"
                                            f"&to_date=2100-01-01%2000:00:00&page_size=40", auth, seconds)
@@ -165,12 +169,15 @@ def run_prism(prism: str, seconds: int) -> dict[str, object]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     started = time.monotonic()
+    log = open(LOGS / "prism.log", "wb")  # noqa: SIM115 - closed with the process
     process = subprocess.Popen([prism, "mock", "-h", "127.0.0.1", "-p", str(port), str(UPSTREAM)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               stdout=log, stderr=subprocess.STDOUT)
     try:
         auth = {"Authorization": BASIC}
         startup = wait_for(base + "/returns/1751075", auth, started, timeout=60)
         results: dict[str, object] = {"startup_seconds": round(startup, 3)}
+        # Prism's JIT needs warming up, or it looks slower than it is.
+        wrk(f"{base}/returns/1751075", auth, WARM_UP)
         results["return_by_id"] = wrk(f"{base}/returns/1751075", auth, seconds)
         results["returns_list_page"] = wrk(f"{base}/returns?from_date=2000-01-01%2000:00:00"
                                            f"&to_date=2100-01-01%2000:00:00", auth, seconds)

@@ -84,6 +84,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         journal=RequestJournal(store.path, size=settings.journal_size),
     )
     _register_fault_injection(app)
+    _register_request_scope(app)
     _register_blueprints(app)
     _register_error_handlers(app)
     install_journal(app)
@@ -95,6 +96,7 @@ def _register_fault_injection(app: Flask) -> None:
 
     @app.before_request
     def _inject_fault():  # noqa: ANN202
+        app.extensions["sendcloud_mock"].store.begin_request()
         if request.path.startswith("/__admin"):
             return None
         hit = app.extensions["sendcloud_mock"].faults.match(request.method, request.path, request.headers)
@@ -111,6 +113,12 @@ def _register_fault_injection(app: Flask) -> None:
             body = ApiError.one(hit.status, code, f"Injected by fault rule: {hit.label}.").render(
                 error_style(), request.path)
         return json_response(body if body is not None else {}, hit.status, hit.headers)
+
+
+def _register_request_scope(app: Flask) -> None:
+    @app.teardown_request
+    def _end(_: BaseException | None) -> None:
+        app.extensions["sendcloud_mock"].store.end_request()
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -26,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to bind (default 8080)")
     serve.add_argument("--workers", type=int, help="worker processes sharing the store (default 2)")
+    serve.add_argument("--threads", type=int, help="threads per worker (default 2)")
     serve.add_argument("--db", help="SQLite file that keeps state across restarts (default: a fresh temporary one)")
     serve.add_argument("--fixtures", help="folder with accounts.json (and partners.json) to load at start")
     serve.add_argument("--label-delay", type=float, help="seconds until a new return is announced (default 10)")
@@ -51,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "health":
         return health(args.url, args.timeout)
     overrides = {name: getattr(args, name) for name in (
-        "host", "port", "workers", "db", "fixtures", "label_delay", "transit_delay", "delivery_delay",
+        "host", "port", "workers", "threads", "db", "fixtures", "label_delay", "transit_delay", "delivery_delay",
         "jwt_secret", "token_ttl",
         "open_accounts", "validate_responses", "log_level", "log_format")}
     return serve(Settings.from_env(**overrides))

@@ -23,6 +23,8 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     workers: int = 2
+    # Threads per worker process (gthread).
+    threads: int = 2
     # None means a fresh temporary database for this run.
     db: str | None = None
     fixtures: str | None = None
@@ -75,7 +77,7 @@ class Settings:
 
 
 _BOOLEAN = {"open_accounts", "validate_responses"}
-_INTEGER = {"port", "workers", "max_body_bytes", "journal_size"}
+_INTEGER = {"port", "workers", "threads", "max_body_bytes", "journal_size"}
 _FLOAT = {"label_delay", "transit_delay", "delivery_delay", "token_ttl"}
 
 

@@ -1,14 +1,14 @@
 """The journal of received requests that GET /__admin/requests shows.
 
-It lives in a database file of its own beside the store: one insert per request there
-never contends with the writes (and the read caches) of the store itself.
+Each request appends one JSON line to a file beside the store, with a single O_APPEND
+write: lines from several workers never interleave, and recording costs a system call
+instead of a database transaction. The file is rotated past a size, so it stays small.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import threading
 import time
 from typing import Any
@@ -16,41 +16,95 @@ from typing import Any
 from flask import Flask, Response, g, request
 
 from .clock import iso
-from .store import dumps
 
-SCHEMA = "CREATE TABLE IF NOT EXISTS journal (id INTEGER PRIMARY KEY AUTOINCREMENT, data TEXT NOT NULL)"
+ROTATE_BYTES = 4 * 1024 * 1024
+CHECK_EVERY = 256
 
 
 class RequestJournal:
     def __init__(self, store_path: str, *, size: int) -> None:
-        self.path = store_path + ".requests"
+        self.path = store_path + ".requests.jsonl"
         self._size = size
         self._local = threading.local()
-        self._db().execute(SCHEMA)
+        self._fd()
 
-    def _db(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None and self._local.pid == os.getpid():
-            return conn
-        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=OFF")
-        self._local.conn, self._local.pid = conn, os.getpid()
-        return conn
+    def _fd(self) -> int:
+        fd = getattr(self._local, "fd", None)
+        if fd is not None and self._local.pid == os.getpid():
+            self._local.writes += 1
+            if self._local.writes % CHECK_EVERY == 0:
+                fd = self._rotate_if_needed(fd)
+            return fd
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self._local.fd, self._local.pid, self._local.writes = fd, os.getpid(), 0
+        return fd
+
+    def _rotate_if_needed(self, fd: int) -> int:
+        """Past ROTATE_BYTES, start a new file (keeping the previous one); follow others' rotations."""
+        try:
+            current = os.stat(self.path)
+        except FileNotFoundError:
+            current = None
+        mine = os.fstat(fd)
+        if current is None or current.st_ino != mine.st_ino:
+            os.close(fd)
+            self._local.fd = None
+            return self._reopen()
+        if mine.st_size > ROTATE_BYTES:
+            os.replace(self.path, self.path + ".1")
+            os.close(fd)
+            self._local.fd = None
+            return self._reopen()
+        return fd
+
+    def _reopen(self) -> int:
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self._local.fd, self._local.pid = fd, os.getpid()
+        return fd
 
     def record(self, entry: dict[str, Any]) -> None:
-        db = self._db()
-        # One statement in autocommit: its own transaction, no BEGIN/COMMIT round trips.
-        row_id = db.execute("INSERT INTO journal (data) VALUES (?)", (dumps(entry),)).lastrowid
-        if row_id and row_id % 100 == 0:
-            db.execute("DELETE FROM journal WHERE id <= ?", (row_id - self._size,))
+        os.write(self._fd(), (json.dumps(entry, separators=(",", ":")) + "\n").encode())
 
     def newest(self, limit: int) -> list[dict[str, Any]]:
-        rows = self._db().execute("SELECT data FROM journal ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
-        return [json.loads(row[0]) for row in rows]
+        """The newest `limit` entries (at most the configured journal size), newest first."""
+        limit = min(limit, self._size)
+        lines: list[str] = []
+        for path in (self.path, self.path + ".1"):
+            if len(lines) >= limit:
+                break
+            lines.extend(reversed(_tail(path, limit - len(lines))))
+        return [json.loads(line) for line in lines[:limit]]
 
     def clear(self) -> None:
-        self._db().execute("DELETE FROM journal")
+        for path in (self.path + ".1", self.path):
+            try:
+                os.truncate(path, 0)
+            except FileNotFoundError:
+                pass
+
+
+def _tail(path: str, count: int) -> list[str]:
+    """The last `count` complete lines of a file, oldest first."""
+    if count <= 0:
+        return []
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            end = handle.tell()
+            block, data = 64 * 1024, b""
+            position = end
+            while position > 0 and data.count(b"\n") <= count:
+                step = min(block, position)
+                position -= step
+                handle.seek(position)
+                data = handle.read(step) + data
+    except FileNotFoundError:
+        return []
+    lines = data.decode("utf-8", "replace").split("\n")
+    complete = [line for line in lines[:-1] if line] if not data.endswith(b"\n") else [line for line in lines if line]
+    if position > 0:
+        complete = complete[1:]  # the first line may be cut
+    return complete[-count:]
 
 
 def install(app: Flask) -> None:
@@ -60,19 +114,21 @@ def install(app: Flask) -> None:
 
     @app.after_request
     def _record(response: Response) -> Response:
-        if request.path.startswith("/__admin"):
+        path = request.path
+        if path.startswith("/__admin"):
             return response
-        account = getattr(g, "account", None)
+        context = g._get_current_object()
+        account = getattr(context, "account", None)
         app.extensions["sendcloud_mock"].journal.record({
             # Wall-clock time: reading the server clock again would cost more than the entry.
             "at": iso(time.time()),
             "method": request.method,
-            "path": request.path,
+            "path": path,
             "query": request.query_string.decode("latin-1"),
             "status": response.status_code,
             "account": account.api_key if account else None,
-            "operation": getattr(g, "operation_id", None),
-            "rule": getattr(g, "fault_rule", None),
-            "duration_ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 3),
+            "operation": getattr(context, "operation_id", None),
+            "rule": getattr(context, "fault_rule", None),
+            "duration_ms": round((time.perf_counter() - getattr(context, "started", time.perf_counter())) * 1000, 3),
         })
         return response

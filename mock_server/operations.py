@@ -11,6 +11,8 @@ import functools
 import json
 import math
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
@@ -32,6 +34,8 @@ class Reply:
     # Set for non-JSON answers (PDF labels).
     raw: bytes | None = None
     mimetype: str = "application/json"
+    # The data is a remembered object that never changes: its encoding may be remembered too.
+    memoize: bool = False
 
 
 class ResponseContractViolation(AssertionError):
@@ -75,7 +79,7 @@ def parse_parameters(op: Operation, path_args: Mapping[str, Any]) -> dict[str, A
                 raise ApiError.one(404, "not_found", "Not found.")
             problems.append(_param_problem(param, "invalid", f"Expected a valid {_type_name(param)}."))
             continue
-        errors = list(param.validator.iter_errors(value))
+        errors = _parameter_errors(param, value)
         if errors:
             if param.location == "path":
                 raise ApiError.one(404, "not_found", "Not found.")
@@ -86,6 +90,18 @@ def parse_parameters(op: Operation, path_args: Mapping[str, Any]) -> dict[str, A
     if problems:
         raise ApiError(400, problems)
     return values
+
+
+def _parameter_errors(param: Parameter, value: Any) -> list[Any]:
+    """Schema errors of one parameter value; the same values recur, so answers are remembered."""
+    if isinstance(value, (str, int, float, bool)) and (len(value) < 200 if isinstance(value, str) else True):
+        return _remembered_errors(param, type(value), value)
+    return list(param.validator.iter_errors(value))
+
+
+@functools.lru_cache(maxsize=4096)
+def _remembered_errors(param: Parameter, kind: type, value: Any) -> list[Any]:
+    return list(param.validator.iter_errors(value))
 
 
 def _raw_parameter(param: Parameter, path_args: Mapping[str, Any], problems: list[Problem]) -> Any:
@@ -189,14 +205,37 @@ def _oversized_integer(node: Any, path: list[str]) -> str | None:
     return None
 
 
+_ENCODED = threading.local()
+_ENCODED_KEEP = 256
+
+
 def respond(op: Operation, reply: Reply, *, validate: bool) -> Response:
     if reply.raw is not None:
         return Response(reply.raw, status=reply.status, mimetype=reply.mimetype, headers=reply.headers)
+    if reply.memoize and not validate:
+        return Response(_encoded(op, reply), status=reply.status, mimetype="application/json", headers=reply.headers)
     shape = op.shapes.get(reply.status)
     body = shape(reply.data) if shape else reply.data
     if validate:
         check_response(op, reply.status, body)
     return json_response(body, reply.status, reply.headers)
+
+
+def _encoded(op: Operation, reply: Reply) -> str:
+    """The shaped, encoded body of an unchanging data object, remembered by its identity."""
+    memo: OrderedDict[tuple[str, int], tuple[Any, str]] = _ENCODED.__dict__.setdefault("memo", OrderedDict())
+    key = (op.operation_id, id(reply.data))
+    hit = memo.get(key)
+    if hit is not None and hit[0] is reply.data:
+        memo.move_to_end(key)
+        return hit[1]
+    shape = op.shapes.get(reply.status)
+    text = json.dumps(shape(reply.data) if shape else reply.data, separators=(",", ":"), ensure_ascii=False)
+    # Holding the data object keeps its id from being reused while the entry lives.
+    memo[key] = (reply.data, text)
+    if len(memo) > _ENCODED_KEEP:
+        memo.popitem(last=False)
+    return text
 
 
 def check_response(op: Operation, status: int, body: Any) -> None:

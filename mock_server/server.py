@@ -4,15 +4,37 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import time
 from datetime import datetime, timezone
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
+from gunicorn.workers.gthread import ThreadWorker
 
 from .config import Settings
 
 TEXT_ACCESS_FORMAT = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms'
+
+
+class TextAccessLogger(Logger):
+    """The text access line, written with one system call (gunicorn's formatter costs more)."""
+
+    def access(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> None:
+        if self.cfg.accesslog != "-":
+            super().access(resp, req, environ, request_time)
+            return
+        query = environ.get("QUERY_STRING")
+        target = environ.get("PATH_INFO", "") + ("?" + query if query else "")
+        status = resp.status_code if hasattr(resp, "status_code") else str(resp.status).split()[0]
+        line = (f'{environ.get("REMOTE_ADDR", "-")} "{environ.get("REQUEST_METHOD")} {target} '
+                f'{environ.get("SERVER_PROTOCOL", "")}" {status} {getattr(resp, "sent", 0)} '
+                f"{int(request_time.total_seconds() * 1000)}ms\n")
+        try:
+            os.write(1, line.encode("utf-8", "replace"))
+        except OSError:
+            pass
 
 
 class JsonAccessLogger(Logger):
@@ -38,6 +60,20 @@ class JsonAccessLogger(Logger):
             self.exception("could not write the access log line")
 
 
+class BalancedThreadWorker(ThreadWorker):
+    """A gthread worker that lets an idler sibling take a new connection first.
+
+    Clients open their keep-alive connections all at once (test suites, wrk); every worker
+    is woken for each, and without a nudge one worker can end up holding all of them while
+    the other idles, halving throughput.
+    """
+
+    def accept(self, listener: Any) -> None:
+        if self.nr_conns:
+            time.sleep(min(0.002, 0.0002 * self.nr_conns))
+        super().accept(listener)
+
+
 class FakeServer(BaseApplication):
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -49,9 +85,9 @@ class FakeServer(BaseApplication):
             "bind": f"{s.host}:{s.port}",
             "workers": max(1, s.workers),
             # gthread keeps connections alive; 2 threads per worker measured fastest on 2 cores
-            # (benchmarks/README.md): more threads only add GIL contention.
-            "worker_class": "gthread",
-            "threads": 2,
+            # (benchmarks/run.py): more threads only add GIL contention.
+            "worker_class": "mock_server.server.BalancedThreadWorker",
+            "threads": max(1, s.threads),
             "preload_app": True,
             "graceful_timeout": 20,
             "timeout": 60,
@@ -65,8 +101,7 @@ class FakeServer(BaseApplication):
         # Several fakes may run side by side: no gunicornc control socket (gunicorn 25.1+).
         if "control_socket_disable" in self.cfg.settings:
             options["control_socket_disable"] = True
-        if s.log_format == "json":
-            options["logger_class"] = JsonAccessLogger
+        options["logger_class"] = JsonAccessLogger if s.log_format == "json" else TextAccessLogger
         for key, value in options.items():
             self.cfg.set(key, value)
 

@@ -66,7 +66,7 @@ def _is_uri(value: object) -> bool:
 Shape = Callable[[Any], Any]
 
 
-@dataclass
+@dataclass(eq=False)
 class Parameter:
     name: str
     location: str  # query, path or header

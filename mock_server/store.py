@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
+import mmap
 import os
 import shutil
 import sqlite3
+import struct
 import tempfile
 import threading
 import weakref
@@ -92,6 +95,7 @@ class Store:
             self.temporary = False
         self.path = str(Path(path).resolve())
         self._local = threading.local()
+        self._version = WriteCounter(self.path + ".version")
         self._initialise()
 
     def _initialise(self) -> None:
@@ -108,6 +112,7 @@ class Store:
         if conn is not None and self._local.pid == os.getpid():
             return conn
         self._local.cache = {}
+        self._local.__dict__.pop("data_version", None)
         conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA journal_mode=WAL")
@@ -129,25 +134,48 @@ class Store:
             raise
         else:
             db.execute("COMMIT")
+            self._version.bump()
         finally:
             self._local.own_writes = getattr(self._local, "own_writes", 0) + 1
 
-    def cached(self, key: str, load: Callable[[], T]) -> T:
+    def begin_request(self) -> None:
+        """Look once whether another connection committed; keep that answer until end_request()."""
+        self._refresh()
+        self._local.pinned = True
+
+    def end_request(self) -> None:
+        self._local.pinned = False
+
+    def _refresh(self) -> None:
+        self._local.data_version = self._version.read()
+
+    def cached(self, key: Any, load: Callable[[], T]) -> T:
         """`load()`, remembered by this thread until anyone writes to the database.
 
         For state read on every request but rarely changed (the clock offset, fault rules,
-        accounts): SQLite's data_version tells when another connection committed, and our
-        own commits are counted in transaction().
+        accounts, settled views): the shared write counter, read once per request (or per call
+        outside one), tells when any process committed; this thread's own commits are counted too.
         """
-        db = self.connection()
-        version = (db.execute("PRAGMA data_version").fetchone()[0], getattr(self._local, "own_writes", 0))
+        cache = self._cache()
+        if key not in cache:
+            cache[key] = load()
+        return cache[key]
+
+    def remember(self, key: Any, value: Any) -> None:
+        self._cache()[key] = value
+
+    def recall(self, key: Any) -> Any:
+        return self._cache().get(key)
+
+    def _cache(self) -> dict[Any, Any]:
+        if not getattr(self._local, "pinned", False) or "data_version" not in self._local.__dict__:
+            self._refresh()
+        version = (self._local.data_version, getattr(self._local, "own_writes", 0))
         cache = self._local.__dict__.setdefault("cache", {})
         if cache.get("__version__") != version:
             cache.clear()
             cache["__version__"] = version
-        if key not in cache:
-            cache[key] = load()
-        return cache[key]
+        return cache
 
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         return self.connection().execute(sql, params).fetchall()
@@ -178,3 +206,40 @@ def dumps(value: Any) -> str:
 
 def loads(text: str) -> Any:
     return json.loads(text)
+
+
+class WriteCounter:
+    """A counter in a small shared file, bumped after every commit by every process.
+
+    Reading it is a memory read (the file is mapped), so a request can tell whether
+    anything changed since it last looked without asking SQLite. Every write to the store
+    goes through Store.transaction(), which bumps it.
+    """
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        if os.fstat(fd).st_size < 8:
+            os.ftruncate(fd, 8)
+        self._map = mmap.mmap(fd, 8)
+        os.close(fd)
+        self._thread_lock = threading.Lock()
+        self._lock_fd: tuple[int, int] | None = None
+
+    def read(self) -> int:
+        return struct.unpack_from("<Q", self._map, 0)[0]
+
+    def bump(self) -> None:
+        # POSIX record locks exclude other processes; the thread lock, other threads here.
+        with self._thread_lock:
+            fd = self._fd()
+            fcntl.lockf(fd, fcntl.LOCK_EX)
+            try:
+                struct.pack_into("<Q", self._map, 0, self.read() + 1)
+            finally:
+                fcntl.lockf(fd, fcntl.LOCK_UN)
+
+    def _fd(self) -> int:
+        if self._lock_fd is None or self._lock_fd[0] != os.getpid():
+            self._lock_fd = (os.getpid(), os.open(self._path, os.O_RDWR))
+        return self._lock_fd[1]

@@ -327,3 +327,24 @@ def test_collo_count_is_bounded(client, auth, return_body) -> None:
     response = client.post("/api/v3/returns", json=return_body(collo_count=900_000), headers=auth)
     assert response.status_code == 400
     assert sources(response) == [{"pointer": "/collo_count"}]
+
+
+def test_remembered_views_follow_time_and_writes(tmp_path, return_body) -> None:
+    """Without response validation (the production path), a remembered Return still changes when it should."""
+    from mock_server import Settings, create_app
+
+    client = create_app(Settings(db=str(tmp_path / "db"))).test_client()
+    headers = basic("test_api_key_stroopwafel", "test_api_secret_stroopwafel")
+    rid = client.post("/api/v3/returns", json=return_body(), headers=headers).json["return_id"]
+    url = f"/api/v3/returns/{rid}"
+    first, again = client.get(url, headers=headers).json, client.get(url, headers=headers).json
+    assert first == again and first["tracking_number"] is None
+    client.post("/__admin/clock/advance", json={"seconds": 10})
+    announced = client.get(url, headers=headers).json
+    assert announced["tracking_number"] is not None
+    assert client.get(f"/api/v2/returns/{rid}", headers=headers).json["is_cancellable"] is True
+    client.patch(url + "/cancel", headers=headers)
+    assert client.get(url, headers=headers).json["is_cancellable"] is False
+    assert client.get(f"/api/v2/returns/{rid}", headers=headers).json["is_cancellable"] is False
+    other = basic("test_api_key_lumiere", "test_api_secret_lumiere")
+    assert client.get(url, headers=other).status_code == 404

@@ -81,3 +81,10 @@ def replay(schedule: Schedule, cancelled_at: float | None, now: float) -> State:
     if cancelled_at is not None and cancelled_at <= now:
         events.append(Event(CANCELLED, cancelled_at))
     return State(tuple(events))
+
+
+def settled_until(schedule: Schedule, cancelled_at: float | None, now: float) -> float:
+    """Until when what replay() says at `now` stays true (the next scheduled event)."""
+    upcoming = [at for at in (schedule.created, schedule.announced, schedule.in_transit, schedule.delivered,
+                              cancelled_at) if at is not None and at > now]
+    return min(upcoming, default=float("inf"))

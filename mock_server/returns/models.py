@@ -8,7 +8,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Hashable, Iterator
 
 from ..accounts import Account, Accounts
 from ..carriers import carrier_for_shipping_code, tracking_number
@@ -17,7 +17,7 @@ from ..config import Settings
 from ..cursors import Cursor
 from ..errors import ApiError, Problem
 from ..store import Store, dumps, loads
-from .lifecycle import Schedule, State, replay
+from .lifecycle import Schedule, State, replay, settled_until
 from .reasons import EU_COUNTRIES, RETURN_REASONS
 
 # Heaviest parcel each carrier accepts (kg); heavier ones fail at announcement.
@@ -225,6 +225,22 @@ class ReturnsBackend:
             raise ApiError.one(404, "not_found", "No Return matches the given query.")
         parcels = sorted((Parcel(*values) for values in loads(row["parcels_json"])), key=lambda p: p.collo_index)
         return self._record(row, tuple(parcels))
+
+    def view(self, account: Account, return_id: int, kind: Hashable,
+             build: Callable[[ReturnRecord, float], dict[str, Any]]) -> dict[str, Any]:
+        """build(record, now), remembered until the return changes or its next scheduled event.
+
+        The same dict object comes back on every hit, so callers must not change it.
+        """
+        now = self._clock.now()
+        key = ("view", kind, account.id, return_id)
+        remembered = self._store.recall(key)
+        if remembered is not None and now < remembered[1]:
+            return remembered[0]
+        record = self.get(account, return_id)
+        value = build(record, now)
+        self._store.remember(key, (value, settled_until(record.schedule, record.cancelled_at, now)))
+        return value
 
     def parcel(self, account: Account, parcel_id: int) -> tuple[ReturnRecord, Parcel]:
         row = self._store.query_one(

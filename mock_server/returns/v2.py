@@ -44,6 +44,7 @@ def list_returns(params: dict[str, Any], body: None) -> Reply:
 @bp.get("/<int:id>/")
 @operation("returns_v2_retrieve")
 def retrieve(params: dict[str, Any], body: None) -> Reply:
-    returns = backend()
-    record = returns.get(current_account(), params["id"])
-    return Reply(200, v2_return(record, returns.now(), _brand_names().get(record.request.get("brand_id"))))
+    names = _brand_names()
+    view = backend().view(current_account(), params["id"], "v2",
+                          lambda record, now: v2_return(record, now, names.get(record.request.get("brand_id"))))
+    return Reply(200, view, memoize=True)

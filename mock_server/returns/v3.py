@@ -70,9 +70,10 @@ def list_returns(params: dict[str, Any], body: None) -> Reply:
 @bp.get("/<int:id>")
 @operation("returns_v3_retrieve")
 def retrieve(params: dict[str, Any], body: None) -> Reply:
-    returns = backend()
-    record = returns.get(current_account(), params["id"])
-    return Reply(200, v3_return(record, returns.now(), base_url()))
+    root = base_url()
+    view = backend().view(current_account(), params["id"], ("v3", root),
+                          lambda record, now: v3_return(record, now, root))
+    return Reply(200, view, memoize=True)
 
 
 @bp.patch("/<int:id>/cancel")
