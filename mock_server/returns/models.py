@@ -295,7 +295,9 @@ class ReturnsBackend:
     def _take(self, account: Account, where: ListFilter, keep: Callable[[ReturnRecord], bool] | None, *,
               count: int, older_than: int | None = None, newer_than: int | None = None) -> list[ReturnRecord]:
         taken: list[ReturnRecord] = []
-        for record in self._scan(account, where, older_than=older_than, newer_than=newer_than):
+        # Without a predicate every row counts: fetch exactly as many as needed.
+        batch = min(count, SCAN_BATCH) if keep is None else SCAN_BATCH
+        for record in self._scan(account, where, older_than=older_than, newer_than=newer_than, batch=batch):
             if keep is None or keep(record):
                 taken.append(record)
                 if len(taken) >= count:
@@ -303,7 +305,7 @@ class ReturnsBackend:
         return taken
 
     def _scan(self, account: Account, where: ListFilter, *, older_than: int | None,
-              newer_than: int | None) -> Iterator[ReturnRecord]:
+              newer_than: int | None, batch: int = SCAN_BATCH) -> Iterator[ReturnRecord]:
         """Returns in id order (descending, or ascending when walking back), fetched in batches."""
         clauses, params = ["account_id = ?"], [account.id]
         if where.from_ts is not None:
@@ -323,14 +325,14 @@ class ReturnsBackend:
             rows = self._store.query(
                 f"SELECT * FROM returns WHERE {' AND '.join(sql_clauses)}"  # noqa: S608 - fixed fragments
                 f" ORDER BY id {'ASC' if ascending else 'DESC'} LIMIT ?",
-                (*sql_params, SCAN_BATCH),
+                (*sql_params, batch),
             )
             if not rows:
                 return
             parcels = self._parcels_of([row["id"] for row in rows])
             for row in rows:
                 yield self._record(row, parcels.get(row["id"], ()))
-            if len(rows) < SCAN_BATCH:
+            if len(rows) < batch:
                 return
             pivot = rows[-1]["id"]
 
