@@ -257,16 +257,24 @@ def _object_shape(fields: list[tuple[str, Shape, bool, bool, Any]]) -> Shape:
     A property the domain does not know (absent or None) that may not be null is left out.
     """
 
+    # Scalars pass through unchanged: calling _identity for each would only cost time.
+    plan = [(name, None if sub is _identity else sub, nullable, has_default,
+             default if isinstance(default, (str, int, float, bool, type(None))) else None,
+             has_default and not isinstance(default, (str, int, float, bool, type(None))), default)
+            for name, sub, nullable, has_default, default in fields]
+
     def shape(value: Any) -> Any:
-        if not isinstance(value, Mapping):
-            return value
+        if not isinstance(value, dict):
+            if not isinstance(value, Mapping):
+                return value
         out = {}
-        for name, sub, nullable, has_default, default in fields:
-            item = value.get(name)
+        get = value.get
+        for name, sub, nullable, has_default, plain_default, copy_default, default in plan:
+            item = get(name)
             if item is not None:
-                out[name] = sub(item)
+                out[name] = item if sub is None else sub(item)
             elif has_default:
-                out[name] = copy.deepcopy(default)
+                out[name] = copy.deepcopy(default) if copy_default else plain_default
             elif nullable:
                 out[name] = None
         return out
@@ -275,6 +283,9 @@ def _object_shape(fields: list[tuple[str, Shape, bool, bool, Any]]) -> Shape:
 
 
 def _array_shape(item_shape: Shape) -> Shape:
+    if item_shape is _identity:
+        return _identity
+
     def shape(value: Any) -> Any:
         if not isinstance(value, list):
             return value

@@ -233,11 +233,18 @@ class ReturnsBackend:
         The same dict object comes back on every hit, so callers must not change it.
         """
         now = self._clock.now()
-        key = ("view", kind, account.id, return_id)
+        remembered = self._store.recall(("view", kind, account.id, return_id))
+        if remembered is not None and now < remembered[1]:
+            return remembered[0]
+        return self.remembered_view(self.get(account, return_id), kind, build, now)
+
+    def remembered_view(self, record: ReturnRecord, kind: Hashable,
+                        build: Callable[[ReturnRecord, float], dict[str, Any]], now: float) -> dict[str, Any]:
+        """As view(), for a record already read (list pages)."""
+        key = ("view", kind, record.account_id, record.id)
         remembered = self._store.recall(key)
         if remembered is not None and now < remembered[1]:
             return remembered[0]
-        record = self.get(account, return_id)
         value = build(record, now)
         self._store.remember(key, (value, settled_until(record.schedule, record.cancelled_at, now)))
         return value

@@ -36,7 +36,8 @@ def list_returns(params: dict[str, Any], body: None) -> Reply:
     return Reply(200, {
         "next": page_url(page.next),
         "previous": page_url(page.previous),
-        "returns": [v2_return(r, now, names.get(r.request.get("brand_id"))) for r in page.records],
+        "returns": [returns.remembered_view(r, "v2", lambda rec, n: v2_return(rec, n, names.get(
+            rec.request.get("brand_id"))), now) for r in page.records],
     })
 
 

@@ -63,7 +63,8 @@ def list_returns(params: dict[str, Any], body: None) -> Reply:
     return Reply(200, {
         "next": page_url(page.next),
         "previous": page_url(page.previous),
-        "data": [v3_return(record, now, root) for record in page.records],
+        "data": [returns.remembered_view(record, ("v3", root), lambda r, n: v3_return(r, n, root), now)
+                 for record in page.records],
     })
 
 
