@@ -16,7 +16,7 @@ from urllib.parse import urljoin
 
 from jsonschema.exceptions import ValidationError
 
-from mock_server.spec import SCHEMA_BASE, ApiSpec, pointer
+from mock_server.spec import SCHEMA_BASE, ApiSpec, leaf_error, missing_properties, pointer
 
 from .transport import Answer
 
@@ -49,26 +49,15 @@ class Finding:
 # -- classifying schema violations -------------------------------------------------------------
 
 
-def _leaf(error: ValidationError) -> ValidationError:
-    """Inside a 'ref or null' anyOf, the error of the non-null branch is the one that matters."""
-    if error.validator in ("anyOf", "oneOf") and error.context:
-        candidates = [e for e in error.context if not (e.validator == "type" and e.validator_value == "null")]
-        if candidates:
-            return _leaf(max(candidates, key=lambda e: len(e.absolute_path)))
-    return error
-
-
 def classify(errors: Iterable[ValidationError]) -> list[tuple[str, str, str]]:
     """(pointer, kind, detail) for each violation; a missing property is pointed at by name."""
     out: list[tuple[str, str, str]] = []
     for error in errors:
-        leaf = _leaf(error)
+        leaf = leaf_error(error)
         where = list(leaf.absolute_path)
         if leaf.validator == "required":
-            present = leaf.instance if isinstance(leaf.instance, Mapping) else {}
-            for name in leaf.validator_value:
-                if name not in present:
-                    out.append((pointer([*where, name]), "missing_required", f"required field {name!r} is missing"))
+            for name in missing_properties(leaf):
+                out.append((pointer([*where, name]), "missing_required", f"required field {name!r} is missing"))
             continue
         kind = KINDS.get(str(leaf.validator), "constraint_violated")
         detail = leaf.message if len(leaf.message) <= 200 else leaf.message[:197] + "..."

@@ -325,13 +325,11 @@ def problems_from(errors: Iterable[ValidationError], *, parameter: str | None = 
     """Name the exact field of each schema violation, in Sendcloud's codes."""
     problems: list[Problem] = []
     for error in sorted(errors, key=lambda e: [str(p) for p in e.absolute_path]):
-        leaf = _leaf(error)
+        leaf = leaf_error(error)
         where = list(leaf.absolute_path)
         if leaf.validator == "required":
-            present = leaf.instance if isinstance(leaf.instance, Mapping) else {}
-            for name in leaf.validator_value:
-                if name not in present:
-                    problems.append(_problem("required", "This field is required.", [*where, name], parameter, header))
+            for name in missing_properties(leaf):
+                problems.append(_problem("required", "This field is required.", [*where, name], parameter, header))
         else:
             code, detail = _describe(leaf)
             problems.append(_problem(code, detail, where, parameter, header))
@@ -341,13 +339,19 @@ def problems_from(errors: Iterable[ValidationError], *, parameter: str | None = 
     return list(dict.fromkeys(problems))[:limit]
 
 
-def _leaf(error: ValidationError) -> ValidationError:
+def missing_properties(error: ValidationError) -> list[str]:
+    """The properties a `required` violation lacks (jsonschema lists them all on each error)."""
+    present = error.instance if isinstance(error.instance, Mapping) else {}
+    return [name for name in error.validator_value if name not in present]
+
+
+def leaf_error(error: ValidationError) -> ValidationError:
     """For an anyOf ('ref or null'), report the error inside the non-null branch."""
     if error.validator in ("anyOf", "oneOf") and error.context:
         candidates = [e for e in error.context if not (e.validator == "type" and e.validator_value == "null")]
         if candidates:
             deepest = max(candidates, key=lambda e: len(e.absolute_path))
-            return _leaf(deepest)
+            return leaf_error(deepest)
     return error
 
 
