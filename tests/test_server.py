@@ -101,7 +101,13 @@ def test_both_workers_answer_and_agree_on_the_clock(server: Server) -> None:
         shown = requests.get(f"{server.url}/api/v3/returns/{rid}", auth=AUTH, headers={"Connection": "close"},
                              timeout=10).json()
         assert shown["tracking_number"] is not None
-    workers = subprocess.run(["pgrep", "-P", str(server.process.pid)], capture_output=True, text=True).stdout.split()
+    # gunicorn spawns its workers a moment apart: give the second up to 5 s to appear.
+    deadline = time.monotonic() + 5
+    while True:
+        workers = subprocess.run(["pgrep", "-P", str(server.process.pid)], capture_output=True, text=True).stdout.split()
+        if len(workers) >= 2 or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     assert len(workers) == 2
 
 
