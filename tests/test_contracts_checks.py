@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 
 import pytest
@@ -145,4 +146,17 @@ def test_spec_diff_reports_upstream_changes(tmp_path: Path) -> None:
     assert found[("/carbon_footprint_g", "field_added")] == INFO
     assert found[("/status", "enum_value_added")] == ERROR
     assert found[("", "required_added")] == ERROR
+    assert report.exit_code() == 1
+
+
+@pytest.mark.skipif(not UPSTREAM_RETURNS.is_file(), reason="upstream reference not beside the project")
+def test_spec_diff_reports_an_export_reason_our_enum_lacks() -> None:
+    """A derived upstream copy with one more export_reason value is reported as an error-level drift."""
+    document = yaml.safe_load(UPSTREAM_RETURNS.read_text(encoding="utf-8"))
+    text = json.dumps(document)
+    assert '"personal_use"' in text
+    document = json.loads(text.replace('"personal_use"', '"personal_use", "diplomatic_pouch"'))
+    report = compare_with(SPEC, document, "derived")
+    added = [f for f in report.findings if f.kind == "enum_value_added" and "diplomatic_pouch" in f.detail]
+    assert added and all(f.severity == ERROR for f in added)
     assert report.exit_code() == 1
