@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask, g, request
 from werkzeug.exceptions import HTTPException
 
+from . import cors
 from .accounts import Accounts
 from .clock import Clock
 from .config import Settings, resource_dir
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     _register_blueprints(app)
     _register_error_handlers(app)
     install_journal(app)
+    cors.install(app)
     return app
 
 
