@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask, g, request
 from werkzeug.exceptions import HTTPException
 
-from . import cors
+from . import admin_access, cors
 from .accounts import Accounts
 from .clock import Clock
 from .config import Settings, resource_dir
@@ -84,6 +84,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         faults=Faults(store),
         journal=RequestJournal(store.path, size=settings.journal_size),
     )
+    admin_access.install(app, token=settings.admin_token, allowed_hosts=settings.allowed_host)
     _register_fault_injection(app)
     _register_request_scope(app)
     _register_blueprints(app)

@@ -14,6 +14,7 @@ import urllib.request
 from typing import Any, Sequence
 
 from . import __version__
+from .admin_access import is_loopback_bind
 from .config import Settings
 
 
@@ -38,6 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="any new API key/secret pair becomes an empty account on first use")
     serve.add_argument("--validate-responses", action="store_true", default=None,
                        help="check every response against its schema before sending it")
+    serve.add_argument("--admin-token", help="admin calls (all but GET /__admin/health) need Authorization: Bearer TOKEN")
+    serve.add_argument("--allowed-host", action="append", default=None, metavar="NAME",
+                       help="without an admin token, also answer admin calls for this Host name (or *.suffix);"
+                            " repeatable")
     serve.add_argument("--log-level", choices=["debug", "info", "warning", "error"], help="default info")
     serve.add_argument("--log-format", choices=["text", "json"], help="access log lines as text or JSON")
 
@@ -54,7 +59,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     overrides = {name: getattr(args, name) for name in (
         "host", "port", "workers", "threads", "db", "fixtures", "label_delay", "transit_delay", "delivery_delay",
         "jwt_secret", "token_ttl",
-        "open_accounts", "validate_responses", "log_level", "log_format")}
+        "open_accounts", "validate_responses", "log_level", "log_format", "admin_token")}
+    if args.allowed_host:
+        overrides["allowed_host"] = tuple(args.allowed_host)
     return serve(Settings.from_env(**overrides))
 
 
@@ -62,6 +69,7 @@ def serve(settings: Settings) -> int:
     """Run the fake under gunicorn; its workers share one SQLite file."""
     from .server import run
 
+    warn_if_exposed(settings)
     if settings.db is None:
         folder = tempfile.mkdtemp(prefix="sendcloud-mock-")
         master = os.getpid()
@@ -69,6 +77,16 @@ def serve(settings: Settings) -> int:
         settings = settings.with_(db=os.path.join(folder, "store.sqlite3"))
     run(settings)
     return 0
+
+
+def warn_if_exposed(settings: Settings) -> None:
+    """One loud line when the admin API is reachable from other machines without a token."""
+    if settings.admin_token or is_loopback_bind(settings.host):
+        return
+    print(f"WARNING: sendcloud-mock listens on {settings.host}:{settings.port} (not loopback) WITHOUT an admin "
+          "token: anyone who can reach this port can read every account's credentials and reset, reconfigure "
+          "or fault this fake through /__admin. Set --admin-token (SENDCLOUD_MOCK_ADMIN_TOKEN).",
+          file=sys.stderr, flush=True)
 
 
 def health(url: str | None, timeout: float) -> int:

@@ -47,6 +47,10 @@ class Settings:
     journal_size: int = 1000
     log_level: str = "info"
     log_format: str = "text"
+    # With a token, admin calls (all but GET /__admin/health) need `Authorization: Bearer TOKEN`.
+    admin_token: str | None = None
+    # Host names (or `*.suffix` patterns) admin calls may use when no admin token is set.
+    allowed_host: tuple[str, ...] = ()
     # Extra, unstructured overrides used by tests (never read from the environment).
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -78,10 +82,13 @@ class Settings:
 
 _BOOLEAN = {"open_accounts", "validate_responses"}
 _INTEGER = {"port", "workers", "threads", "max_body_bytes", "journal_size"}
+_LIST = {"allowed_host"}
 _FLOAT = {"label_delay", "transit_delay", "delivery_delay", "token_ttl"}
 
 
 def _coerce(name: str, raw: str) -> Any:
+    if name in _LIST:
+        return tuple(part.strip() for part in raw.split(",") if part.strip())
     if name in _BOOLEAN:
         return raw.strip().lower() in {"1", "true", "yes", "on"}
     if name in _INTEGER:
