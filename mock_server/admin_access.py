@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-from typing import Iterable
+from collections.abc import Iterable
 
 from flask import Flask, request
 
