@@ -61,7 +61,7 @@ PAIRS: dict[str, str] = {
         "#/paths/~1returns~1{id}~1cancel/patch/responses/409/content/application~1json/schema",
     "returns-v3/return-list.json": RETURN_LIST_200,
     "errors/v3-error-object.json": "#/components/schemas/ErrorObject",
-    "errors/v2-error.json": "#/components/responses/400/content/application~1json/schema",
+    "errors/portal-error.json": "#/components/responses/400/content/application~1json/schema",
 }
 
 _ERRORS_REQUIRED = "our error objects always carry status, code, title and detail; upstream lists none"
@@ -79,8 +79,8 @@ KNOWN: dict[tuple[str, str, str], str] = {
     ("returns-v3/return-list.json", "/next", "type_changed"): "null on the last page",
     ("returns-v3/return-list.json", "/previous", "type_changed"): "null on the first page",
     ("errors/v3-error-object.json", "", "required_removed"): _ERRORS_REQUIRED,
-    ("errors/v2-error.json", "", "required_removed"): "the v2 error body always has its 'error' member",
-    ("errors/v2-error.json", "/error", "required_removed"): "v2 errors always carry code, message and request",
+    ("errors/portal-error.json", "", "required_removed"): "the v2 error body always has its 'error' member",
+    ("errors/portal-error.json", "/error", "required_removed"): "v2 errors always carry code, message and request",
 }
 SEVERITY = {"field_added": INFO, "field_removed": INFO, "enum_value_added": ERROR, "enum_value_removed": INFO,
             "enum_added": INFO, "enum_removed": ERROR, "required_added": ERROR, "required_removed": ERROR,

@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 from werkzeug.exceptions import HTTPException
 
 from . import admin_access, cors
@@ -30,10 +30,12 @@ from .store import Store
 
 log = logging.getLogger("sendcloud_mock")
 
-# Blueprints that answer in the v3 (JSON:API) error format; all others use the v2 format.
-V3_BLUEPRINTS = {"returns_v3", "parcel_documents"}
-# Endpoints whose documented 400 uses the v2 format although they live under /api/v3.
-V2_STYLE_ENDPOINTS = {"returns_v3.announce_synchronously"}
+# Where no documented operation answers (unknown paths, wrong methods), the path decides.
+PATH_ERROR_STYLES: tuple[tuple[str, Style], ...] = (
+    ("/api/v3/", "v3"),
+    ("/api/v2/brand/", "portal"),
+    ("/__admin", "portal"),
+)
 
 
 @dataclass
@@ -135,12 +137,20 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def error_style() -> Style:
-    if request.endpoint in V2_STYLE_ENDPOINTS:
-        return "v2"
-    if request.blueprint in V3_BLUEPRINTS:
-        return "v3"
-    if request.blueprint is None and request.path.startswith("/api/v3/"):
-        return "v3"
+    """The error format of this request: its operation's documented one, else by path.
+
+    Returns v2 and Service points answer {"error": {"code": <HTTP status>}}, the Return portal
+    (and announce-synchronously, and /__admin) a string code, the v3 APIs JSON:API errors.
+    """
+    state = current_app.extensions["sendcloud_mock"]
+    view = current_app.view_functions.get(request.endpoint or "")
+    operation_id = getattr(g, "operation_id", None) or getattr(view, "operation_id", None)
+    op = state.spec.operations.get(operation_id) if operation_id else None
+    if op is not None and op.error_style is not None:
+        return op.error_style
+    for prefix, style in PATH_ERROR_STYLES:
+        if request.path.startswith(prefix):
+            return style
     return "v2"
 
 

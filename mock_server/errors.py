@@ -1,8 +1,13 @@
 """Errors are data: each knows its HTTP status and renders in the format of the API it came from.
 
-Two Sendcloud formats exist:
-- v3 (JSON:API style): {"errors": [{"status", "code", "title", "detail", "source": {...}}]}
-- v2 (and the return portal): {"error": {"code", "message", "request"}}
+Sendcloud answers errors in three styles:
+- "v3" (JSON:API style): {"errors": [{"status", "code", "title", "detail", "source": {...}}]}
+- "v2", Returns v2 and Service points: {"error": {"code": <HTTP status integer>, "message", "request"}}
+- "portal", the Return portal (and announce-synchronously, and the fake's own admin API):
+  {"error": {"code": "<string code>", "message", "request"}}
+
+Which style an answer takes is chosen in one place (`app.error_style`), from the
+operation's documented error schema.
 """
 
 from __future__ import annotations
@@ -10,7 +15,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Literal
 
-Style = Literal["v3", "v2"]
+Style = Literal["v3", "v2", "portal"]
+
+# Each error schema of schemas/ and the style that renders it: an operation answers its
+# errors in the style of the error schema its responses document.
+ERROR_SCHEMA_STYLES: dict[str, Style] = {
+    "errors/v3-errors.json": "v3",
+    "errors/v2-error.json": "v2",
+    "errors/portal-error.json": "portal",
+}
 
 TITLES = {
     400: "Bad request",
@@ -66,7 +79,7 @@ class ApiError(Exception):
     def render(self, style: Style, request_path: str) -> dict[str, Any]:
         if self.body is not None:
             return self.body
-        if style == "v2":
+        if style in ("v2", "portal"):
             first = self.problems[0]
             name = first.field_name()
             message = f"{name}: {first.detail}" if name and len(self.problems) == 1 else first.detail
@@ -74,7 +87,8 @@ class ApiError(Exception):
                 message = "; ".join(
                     f"{p.field_name()}: {p.detail}" if p.field_name() else p.detail for p in self.problems
                 )
-            return {"error": {"code": first.code, "message": message, "request": request_path.lstrip("/")}}
+            code: int | str = self.status if style == "v2" else first.code
+            return {"error": {"code": code, "message": message, "request": request_path.lstrip("/")}}
         errors = []
         for problem in self.problems:
             item: dict[str, Any] = {

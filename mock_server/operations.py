@@ -59,6 +59,7 @@ def operation(operation_id: str, *, guard: Callable[..., None] | None = None
             reply = view(params=params, body=body)
             return respond(op, reply, validate=state.settings.validate_responses)
 
+        wrapper.operation_id = operation_id  # type: ignore[attr-defined]
         return wrapper
 
     return decorate

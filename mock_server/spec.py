@@ -22,7 +22,7 @@ from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from .errors import Problem
+from .errors import ERROR_SCHEMA_STYLES, Problem, Style
 
 SCHEMA_BASE = "https://sendcloud-mock.invalid/schemas/"
 OPENAPI_FILE = "openapi.json"
@@ -87,6 +87,8 @@ class Operation:
     shapes: dict[int, Shape] = field(default_factory=dict)
     response_validators: dict[int, Draft202012Validator] = field(default_factory=dict)
     response_types: dict[int, str] = field(default_factory=dict)
+    # The error format its documented 4xx answers use (None: it documents none).
+    error_style: Style | None = None
 
 
 class ApiSpec:
@@ -149,6 +151,9 @@ class ApiSpec:
             for media_type, media in content.items():
                 op.response_types[int(status)] = media_type
                 if media_type == "application/json" and "schema" in media:
+                    style = ERROR_SCHEMA_STYLES.get(media["schema"].get("$ref", ""))
+                    if style is not None and 400 <= int(status) < 500 and op.error_style is None:
+                        op.error_style = style
                     op.shapes[int(status)] = self.shape(media["schema"])
                     op.response_validators[int(status)] = self.validator(media["schema"])
         return op

@@ -91,9 +91,9 @@ def test_wrong_method_is_json_405(client, auth) -> None:
 
 
 def test_v2_paths_answer_v2_format_for_unknown_routes(client) -> None:
-    """Unknown paths outside v3 answer the v2 error format."""
+    """Unknown paths outside v3 answer the v2 error format (code: the HTTP status)."""
     response = client.get("/api/v2/nothing")
-    assert response.status_code == 404 and response.json["error"]["code"] == "not_found"
+    assert response.status_code == 404 and response.json["error"]["code"] == 404
 
 
 def test_body_that_is_not_an_object_is_400(client, auth) -> None:

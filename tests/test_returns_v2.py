@@ -44,10 +44,10 @@ def test_v2_cursor_pages_two_at_a_time(client, auth, create_return) -> None:
 
 
 def test_v2_errors_use_the_v2_format(client, auth) -> None:
-    """v2 answers 404, 401 and a bad cursor as {"error": {code, message, request}}."""
+    """v2 answers 404, 401 and a bad cursor as {"error": {code, message, request}}, code the HTTP status."""
     missing = client.get("/api/v2/returns/12345", headers=auth)
     assert missing.status_code == 404
-    assert missing.json["error"]["code"] == "not_found"
+    assert missing.json["error"]["code"] == 404
     assert missing.json["error"]["request"] == "api/v2/returns/12345"
     unauthorised = client.get("/api/v2/returns", headers=basic("x", "y"))
     assert unauthorised.status_code == 401 and "error" in unauthorised.json

@@ -128,6 +128,7 @@ def test_schema_files_exist():
         "returns-v2/incoming-parcel-data.json", "returns-v2/rule-modification.json",
         "returns-v2/return-list.json",
         "errors/v3-error-object.json", "errors/v3-errors.json", "errors/v2-error.json",
+        "errors/portal-error.json",
     }
     present = {uri.removeprefix(BASE_URI) for uri in OURS}
     assert expected - present == set()
@@ -369,7 +370,7 @@ ALLOWED_DIFFERENCES: dict[str, dict[tuple[str, str], str]] = {
         ("$.previous", "keyword:format"): "the cursor links are absolute URLs",
         **{(k[0].replace("$", "$.data[]", 1), k[1]): v for k, v in _RETURN_DIFFS.items()},
     },
-    "errors/v2-error.json": {
+    "errors/portal-error.json": {
         ("$", "required"): "the v2 error body always has its 'error' member",
         ("$.error", "required"): "v2 errors always carry code, message and request",
     },
@@ -446,7 +447,7 @@ def test_return_list_example_validates():
         ("returns-v3/cancel-conflict.json",
          "#/paths/~1returns~1{id}~1cancel/patch/responses/409/content/application~1json"
          "/examples/Conflict/value"),
-        ("errors/v2-error.json",
+        ("errors/portal-error.json",
          "#/components/responses/400/content/application~1json"
          "/examples/InvalidPostalCodeError/value"),
         ("common/customs-information.json",
