@@ -63,6 +63,10 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         settings = settings.with_(**overrides)
     app = Flask(__name__)
     app.config.update(MAX_CONTENT_LENGTH=None, JSON_SORT_KEYS=False)
+    # Django-based production answers every path with and without its trailing slash. With
+    # strict slashes off, each rule (whichever blueprint adds it, now or later) matches both
+    # spellings directly: no redirect, so a POST stays a POST.
+    app.url_map.strict_slashes = False
     store = Store(settings.db)
     clock = Clock(store)
     accounts = Accounts(store, open_accounts=settings.open_accounts)

@@ -98,7 +98,9 @@ class Faults:
 def _matches(rule: dict[str, Any], method: str, path: str, headers: Mapping[str, str]) -> bool:
     if rule.get("method", "*") not in ("*", method):
         return False
-    if not fnmatch.fnmatchcase(path, rule["path"]):
+    # Every path answers with and without its trailing slash; so does every rule.
+    bare = path.rstrip("/") or "/"
+    if not (fnmatch.fnmatchcase(path, rule["path"]) or fnmatch.fnmatchcase(bare, rule["path"])):
         return False
     header = rule.get("header")
     if header:

@@ -26,7 +26,6 @@ def _brand_names() -> dict[int, str]:
 
 
 @bp.get("")
-@bp.get("/")
 @operation("returns_v2_list")
 def list_returns(params: dict[str, Any], body: None) -> Reply:
     returns = backend()
@@ -42,7 +41,6 @@ def list_returns(params: dict[str, Any], body: None) -> Reply:
 
 
 @bp.get("/<int:id>")
-@bp.get("/<int:id>/")
 @operation("returns_v2_retrieve")
 def retrieve(params: dict[str, Any], body: None) -> Reply:
     names = _brand_names()
