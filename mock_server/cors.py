@@ -85,16 +85,16 @@ def install(app: Flask) -> None:
 
 
 def _before() -> Response | None:
+    from .app import error_style
+
     path = request.path
     if path.startswith(ADMIN_PREFIX):
         if cross_origin_admin_call():
             error = ApiError.one(403, "forbidden", "The admin API does not answer pages on other origins.",
                                  header="Origin")
-            return json_response(error.render("v2", path), 403)
+            return json_response(error.render(error_style(), path), 403)
         return None
     if is_preflight() and not is_public(path):
-        from .app import error_style
-
         error = ApiError.one(403, "forbidden", "This API authenticates with the account's API secret, which must "
                              "not reach a browser: call it from a server. Only the Return portal and service "
                              "points APIs answer pages on other origins.")
@@ -103,7 +103,7 @@ def _before() -> Response | None:
         methods = allowed_methods(path)
         if not methods:
             error = ApiError.one(404, "not_found", "Not found.")
-            return json_response(error.render("v2", path), 404)
+            return json_response(error.render(error_style(), path), 404)
         response = Response(status=204)
         response.headers["Access-Control-Allow-Methods"] = ", ".join(methods)
         response.headers["Access-Control-Allow-Headers"] = ALLOW_HEADERS
