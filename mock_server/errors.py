@@ -1,7 +1,8 @@
 """Errors are data: each knows its HTTP status and renders in the format of the API it came from.
 
 Sendcloud answers errors in three styles:
-- "v3" (JSON:API style): {"errors": [{"status", "code", "title", "detail", "source": {...}}]}
+- "v3": {"errors": [{"field", "message", "code", "status", "title", "detail", "source": {...}}]}, each item
+  both the v3 spec's `errors` item (field, message, code) and its JSON:API `ErrorObject`
 - "v2", Returns v2 and Service points: {"error": {"code": <HTTP status integer>, "message", "request"}}
 - "portal", the Return portal (and announce-synchronously, and the fake's own admin API):
   {"error": {"code": "<string code>", "message", "request"}}
@@ -24,6 +25,13 @@ ERROR_SCHEMA_STYLES: dict[str, Style] = {
     "errors/v2-error.json": "v2",
     "errors/portal-error.json": "portal",
 }
+
+# The codes the v3 spec's `errors` schema allows on field errors (its 400 answers); any other
+# code of ours is reported there as "invalid" (the JSON:API members keep the detail).
+V3_FIELD_CODES = frozenset({"unknown_field", "invalid", "forbidden", "invalid_choice", "min_value", "null",
+                            "not_found", "required", "not_a_list"})
+# Django REST framework's name for an error that belongs to no single field.
+NON_FIELD = "non_field_errors"
 
 TITLES = {
     400: "Bad request",
@@ -91,9 +99,14 @@ class ApiError(Exception):
             return {"error": {"code": code, "message": message, "request": request_path.lstrip("/")}}
         errors = []
         for problem in self.problems:
+            code = problem.code
+            if self.status == 400 and code not in V3_FIELD_CODES:
+                code = "invalid"
             item: dict[str, Any] = {
+                "field": problem.field_name() or NON_FIELD,
+                "message": problem.detail,
+                "code": code,
                 "status": str(self.status),
-                "code": problem.code,
                 "title": problem.title or TITLES.get(self.status, "Error"),
                 "detail": problem.detail,
             }

@@ -362,6 +362,8 @@ def leaf_error(error: ValidationError) -> ValidationError:
 
 def _describe(error: ValidationError) -> tuple[str, str]:
     kind = error.validator
+    if kind == "type" and error.instance is None:
+        return "null", "This field may not be null."
     if kind == "type":
         wanted = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
         names = " or ".join("a valid " + ("number" if w == "number" else w) for w in wanted if w != "null")

@@ -17,10 +17,12 @@ def _assert_v3_error(response, status: int) -> None:
 @pytest.mark.parametrize("raw", [b"{", b'{"weight": ', b"[1, 2", b"\xff\xfe\x00", b"", b"nul",
                                  b'{"weight": NaN}', b'{"weight": Infinity}'])
 def test_malformed_json_is_400(client, auth, raw) -> None:
-    """Truncated, non-UTF-8, empty and NaN bodies answer 400 parse_error."""
+    """Truncated, non-UTF-8, empty and NaN bodies answer 400 with the spec's code `invalid`, saying why."""
     response = client.post("/api/v3/returns", data=raw, headers={**auth, "Content-Type": "application/json"})
     _assert_v3_error(response, 400)
-    assert response.json["errors"][0]["code"] == "parse_error"
+    error = response.json["errors"][0]
+    assert error["code"] == "invalid" and error["field"] == "non_field_errors"
+    assert error["detail"].startswith("JSON parse error") and error["message"] == error["detail"]
 
 
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "application/xml", None])

@@ -350,6 +350,7 @@ _RETURN_DIFFS = {
     ("$", "properties"): "our Return adds the return's own 'id', which upstream's schema lacks",
     ("$.errors[].code", "enum"): "our extra error codes (see errors/v3-error-object.json)",
     ("$.errors[]", "required"): "our error objects require status, code, title and detail",
+    ("$.errors[]", "properties"): "field and message, from the spec's own `errors` schema, beside the JSON:API members",
     ("$.refund", "type"): "upstream's $ref beside type [object, null] never admits null under 2020-12; "
                           "we leave the field out instead",
     ("$.return_fee", "type"): "as refund",
@@ -361,6 +362,7 @@ ALLOWED_DIFFERENCES: dict[str, dict[tuple[str, str], str]] = {
         ("$", "required"): "upstream lists no required fields; every error we emit carries "
                            "status, code, title and detail",
         ("$.code", "enum"): "our extra error codes, marked with a $comment in the schema",
+        ("$", "properties"): "field and message, from the spec's own `errors` schema, beside the JSON:API members",
     },
     "returns-v3/return-list.json": {
         ("$", "required"): "the page always carries next, previous and data",
