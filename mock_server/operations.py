@@ -18,6 +18,7 @@ from typing import Any, Callable, Mapping
 
 from flask import Response, current_app, g, request
 
+from .coercion import coerce
 from .errors import ApiError, Problem
 from .spec import Operation, Parameter, problems_from
 
@@ -162,6 +163,8 @@ def parse_body(op: Operation, max_bytes: int) -> Any:
     if len(raw) > max_bytes:
         raise ApiError.one(413, "too_large", f"The request body is larger than {max_bytes} bytes.")
     body = decode_json(raw)
+    if op.liberal_input:
+        body = coerce(op.body_validator, body)  # type: ignore[arg-type]
     errors = list(op.body_validator.iter_errors(body))  # type: ignore[union-attr]
     if errors:
         raise ApiError(400, problems_from(errors))

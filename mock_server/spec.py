@@ -27,6 +27,9 @@ from .errors import ERROR_SCHEMA_STYLES, Problem, Style
 SCHEMA_BASE = "https://sendcloud-mock.invalid/schemas/"
 OPENAPI_FILE = "openapi.json"
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
+# The v2 APIs (Returns v2, Return portal, Service points) and the OAuth2 token endpoint coerce
+# request bodies like Django REST framework fields; the v3 APIs validate them as written.
+LIBERAL_PREFIXES = ("/api/v2/", "/oauth2/")
 
 FORMATS = FormatChecker(formats=())
 
@@ -89,6 +92,8 @@ class Operation:
     response_types: dict[int, str] = field(default_factory=dict)
     # The error format its documented 4xx answers use (None: it documents none).
     error_style: Style | None = None
+    # Its body is read as Django REST framework fields read theirs (see coercion.py).
+    liberal_input: bool = False
 
 
 class ApiSpec:
@@ -145,7 +150,8 @@ class ApiSpec:
         if body:
             schema = body["content"]["application/json"]["schema"]
             body_validator = self.validator(schema)
-        op = Operation(raw["operationId"], method.upper(), path, parameters, body_validator)
+        op = Operation(raw["operationId"], method.upper(), path, parameters, body_validator,
+                       liberal_input=path.startswith(LIBERAL_PREFIXES))
         for status, response in raw.get("responses", {}).items():
             content = response.get("content") or {}
             for media_type, media in content.items():

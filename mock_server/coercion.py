@@ -1,0 +1,89 @@
+"""Liberal input, as Django REST framework fields are: driven by the body's schema, not by field.
+
+Production is a DRF service: its IntegerField takes "12", its DecimalField "9.95", its
+CharField 1234 (as "1234"), its BooleanField "true" or 1. `coerce` finds every value whose
+JSON type the schema refuses (from the validator's own type errors, refs and 'or null'
+branches included), converts those DRF would convert, and leaves the rest for the usual
+precise 400.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any, Iterable
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+_INTEGER = re.compile(r"\s*[+-]?\d{1,19}(\.0*)?\s*")
+_NUMBER = re.compile(r"\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,3})?\s*")
+# DRF's BooleanField TRUE_VALUES / FALSE_VALUES (strings compared case-insensitively).
+_TRUE = {"t", "y", "yes", "true", "on", "1"}
+_FALSE = {"f", "n", "no", "false", "off", "0"}
+_UNCHANGED = object()
+# Each round fixes the type errors one validation reports; nested ones can show up only after
+# their parent is fixed, so a few rounds are allowed.
+_ROUNDS = 4
+
+
+def coerce(validator: Draft202012Validator, body: Any) -> Any:
+    """The body with every value converted that a DRF field of the schema's type would accept."""
+    for _ in range(_ROUNDS):
+        changed = False
+        for error in _type_errors(validator.iter_errors(body)):
+            value = _convert(error.instance, _wanted(error.validator_value))
+            if value is not _UNCHANGED:
+                body = _replace(body, list(error.absolute_path), value)
+                changed = True
+        if not changed:
+            break
+    return body
+
+
+def _type_errors(errors: Iterable[ValidationError]) -> Iterable[ValidationError]:
+    """Type errors, including those inside anyOf/oneOf branches (the 'ref or null' unions)."""
+    for error in errors:
+        if error.validator == "type":
+            yield error
+        elif error.context:
+            yield from _type_errors(error.context)
+
+
+def _wanted(types: Any) -> list[str]:
+    return [types] if isinstance(types, str) else list(types)
+
+
+def _convert(value: Any, wanted: list[str]) -> Any:
+    """What a DRF field of one of these types makes of this value, or _UNCHANGED if it refuses."""
+    if isinstance(value, bool):
+        return _UNCHANGED
+    if isinstance(value, str):
+        text = value.strip()
+        if "integer" in wanted and _INTEGER.fullmatch(value):
+            return int(text.split(".")[0])
+        if "number" in wanted and _NUMBER.fullmatch(value):
+            number = float(text)
+            if math.isfinite(number):
+                return int(number) if number.is_integer() and "." not in text and "e" not in text.lower() else number
+        if "boolean" in wanted and text.lower() in _TRUE | _FALSE:
+            return text.lower() in _TRUE
+        return _UNCHANGED
+    if isinstance(value, (int, float)):
+        if "string" in wanted and (not isinstance(value, float) or math.isfinite(value)):
+            return str(value)
+        if "boolean" in wanted and value in (0, 1):
+            return value == 1
+    return _UNCHANGED
+
+
+def _replace(node: Any, path: list[Any], value: Any) -> Any:
+    """A copy of `node` with the value at `path` replaced (the request's own objects stay as sent)."""
+    if not path:
+        return value
+    head, rest = path[0], path[1:]
+    if isinstance(node, dict) and head in node:
+        return {**node, head: _replace(node[head], rest, value)}
+    if isinstance(node, list) and isinstance(head, int) and 0 <= head < len(node):
+        return [*node[:head], _replace(node[head], rest, value), *node[head + 1:]]
+    return node
