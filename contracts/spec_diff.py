@@ -64,6 +64,31 @@ PAIRS: dict[str, str] = {
     "errors/portal-error.json": "#/components/responses/400/content/application~1json/schema",
 }
 
+# The v2 OpenAPI for Returns and Service points (a community merge of sendcloud.dev's v2 files,
+# down-converted to OpenAPI 3.0): its own pairs, since its component names overlap the v3 file's.
+V2_PAIRS: dict[str, str] = {
+    "returns-v2/return.json": "#/components/schemas/Return",
+    "returns-v2/parcel-data.json": "#/components/schemas/ReturnParcel",
+    "returns-v2/return-list.json": "#/paths/~1returns/get/responses/200/content/application~1json/schema",
+    "service-points/service-point.json": "#/components/schemas/service-point",
+    "service-points/service-point-list.json":
+        "#/paths/~1service-points/get/responses/200/content/application~1json/schema",
+    "errors/v2-error.json": "#/components/responses/404/content/application~1json/schema",
+}
+# The merge lost `type: [x, "null"]` unions: a null we allow that it does not is unknown, not drift.
+V2_NULL_REASON = "the v2 merged file lost its `type: [x, null]` unions; a missing null there is unknown"
+# It lists no required members in its answers either: what we require is what the fake always sends.
+V2_REQUIRED_REASON = "the v2 merged file lists no required members in its answers; ours are what the fake always sends"
+
+
+def pairs_for(document: dict[str, Any]) -> tuple[dict[str, str], bool]:
+    """The pairs a document is compared by, and whether its missing nulls are unknown (the v2 file)."""
+    servers = [str(server.get("url", "")) for server in document.get("servers", []) if isinstance(server, dict)]
+    if any(url.rstrip("/").endswith("/api/v2") for url in servers):
+        return V2_PAIRS, True
+    return PAIRS, False
+
+
 _ERRORS_REQUIRED = "our error objects always carry status, code, title and detail; upstream lists none"
 _RETURN_KNOWN = {
     ("/id", "field_removed"): "our Return adds the return's own id so list items can be looked up",
@@ -81,6 +106,11 @@ KNOWN: dict[tuple[str, str, str], str] = {
     ("errors/v3-error-object.json", "", "required_removed"): _ERRORS_REQUIRED,
     ("errors/portal-error.json", "", "required_removed"): "the v2 error body always has its 'error' member",
     ("errors/portal-error.json", "/error", "required_removed"): "v2 errors always carry code, message and request",
+    ("errors/v2-error.json", "", "required_removed"): "the v2 error body always has its 'error' member",
+    ("errors/v2-error.json", "/error", "required_removed"): "v2 errors always carry code, message and request",
+    **{(rel, prefix + path, "type_changed"): "upstream leaves a rule's value untyped; the fake sends the text it shows"
+       for rel, prefix in (("returns-v2/return.json", ""), ("returns-v2/return-list.json", "/returns/*"))
+       for path in ("/rule_modifications/*/value", "/incoming_parcel_data/rules/*/modifications/*/value")},
 }
 SEVERITY = {"field_added": INFO, "field_removed": INFO, "enum_value_added": ERROR, "enum_value_removed": INFO,
             "enum_added": INFO, "enum_removed": ERROR, "required_added": ERROR, "required_removed": ERROR,
@@ -187,13 +217,17 @@ def _types(shape: Shape) -> frozenset[str] | None:
 
 
 class _Comparison:
-    def __init__(self, rel: str, upstream_ref: str, ours: Resolve, theirs: Resolve) -> None:
+    def __init__(self, rel: str, upstream_ref: str, ours: Resolve, theirs: Resolve, *,
+                 null_unknown: bool = False) -> None:
         self.rel, self.upstream_ref = rel, upstream_ref
         self.ours, self.theirs = ours, theirs
+        self.null_unknown = null_unknown
         self.findings: list[Finding] = []
 
-    def note(self, path: str, kind: str, detail: str) -> None:
-        reason = KNOWN.get((self.rel, path, kind))
+    def note(self, path: str, kind: str, detail: str, reason: str | None = None) -> None:
+        reason = reason or KNOWN.get((self.rel, path, kind))
+        if reason is None and self.null_unknown and kind == "required_removed":
+            reason = V2_REQUIRED_REASON
         severity = INFO if reason else SEVERITY[kind]
         if reason:
             detail += f" (known: {reason})"
@@ -204,7 +238,10 @@ class _Comparison:
             return
         o, u = flatten(*ours, self.ours), flatten(*theirs, self.theirs)
         if _types(o) != _types(u):
-            self.note(path, "type_changed", f"ours {_fmt(_types(o))}, upstream {_fmt(_types(u))}")
+            only_null = (self.null_unknown and _types(o) is not None and _types(u) is not None
+                         and _types(o) - {"null"} == _types(u) - {"null"})
+            self.note(path, "type_changed", f"ours {_fmt(_types(o))}, upstream {_fmt(_types(u))}",
+                      V2_NULL_REASON if only_null else None)
         self._enums(path, o.enum, u.enum)
         for name in sorted(u.required - o.required):
             self.note(path, "required_added", f"upstream requires {name!r}, we do not")
@@ -254,12 +291,13 @@ def compare_with(spec: ApiSpec, document: dict[str, Any], label: str) -> DriftRe
         return follow(document, ref), base
 
     report = DriftReport(label, source="spec")
-    for rel, upstream_ref in PAIRS.items():
+    pairs, null_unknown = pairs_for(document)
+    for rel, upstream_ref in pairs.items():
         try:
             upstream = follow(document, upstream_ref)
         except (KeyError, TypeError, IndexError):
             continue
-        comparison = _Comparison(rel, upstream_ref, ours, theirs)
+        comparison = _Comparison(rel, upstream_ref, ours, theirs, null_unknown=null_unknown)
         comparison.compare((spec.documents[rel], SCHEMA_BASE + rel), (upstream, ""))
         report.findings.extend(comparison.findings)
         report.endpoints.append({"endpoint": rel, "upstream": upstream_ref, "findings": len(comparison.findings)})
