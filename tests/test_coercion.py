@@ -13,7 +13,14 @@ import pytest
 
 from mock_server import Settings, create_app
 from mock_server.config import resource_dir
-from test_portal import PORTAL, bearer, create, found, lookup, portal_body  # noqa: F401 - found is a fixture
+from test_portal import PORTAL, bearer, create, lookup, portal_body
+
+
+@pytest.fixture
+def found(client) -> dict[str, Any]:
+    response = lookup(client)
+    assert response.status_code == 200, response.json
+    return response.json
 
 
 def _shown(client, auth, created) -> dict[str, Any]:

@@ -17,7 +17,7 @@ SAMPLE_ARGS = {"int": "1", "default": "x", "path": "x/y", "float": "1.5"}
 def _sample(rule: Any) -> str:
     """A concrete path for a rule: each variable replaced by a value its converter accepts."""
     path = rule.rule
-    for name, converter in rule._converters.items():  # noqa: SLF001 - the rule's own converter table
+    for name, converter in rule._converters.items():
         kind = {"IntegerConverter": "int", "PathConverter": "path", "FloatConverter": "float"}.get(
             type(converter).__name__, "default")
         for spelled in (f"<{name}>", f"<int:{name}>", f"<path:{name}>", f"<float:{name}>", f"<string:{name}>"):

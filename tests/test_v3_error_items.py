@@ -30,7 +30,8 @@ def validators() -> dict[str, Draft202012Validator]:
     def at(pointer: str) -> Draft202012Validator:
         return Draft202012Validator({"$ref": f"{URI}#{pointer}"}, registry=registry)
 
-    return {"errors": at("/components/schemas/errors"), "item": at("/components/schemas/errors/properties/errors/items"),
+    return {"errors": at("/components/schemas/errors"),
+            "item": at("/components/schemas/errors/properties/errors/items"),
             "object": at("/components/schemas/ErrorObject")}
 
 
