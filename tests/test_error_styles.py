@@ -111,9 +111,11 @@ def test_served_document_types_the_codes(client) -> None:
     assert schemas["errors.v2-error"]["properties"]["error"]["properties"]["code"]["type"] == "integer"
     assert schemas["errors.portal-error"]["properties"]["error"]["properties"]["code"]["type"] == "string"
 
-    def ref(path: str, method: str, status: str) -> str:
-        return doc["paths"][path][method]["responses"][status]["content"]["application/json"]["schema"]["$ref"]
+    def code_type(path: str, method: str, status: str) -> str:
+        ref = doc["paths"][path][method]["responses"][status]["content"]["application/json"]["schema"]["$ref"]
+        schema = schemas[ref.rsplit("/", 1)[1]]
+        return schema["properties"]["error"]["properties"]["code"]["type"]
 
-    assert ref("/api/v2/returns/{id}", "get", "404").endswith("errors.v2-error")
-    assert ref("/api/v2/service-points", "get", "400").endswith("errors.v2-error")
-    assert ref("/api/v2/brand/{brand_domain}/return-portal/outgoing", "get", "400").endswith("errors.portal-error")
+    assert code_type("/api/v2/returns/{id}", "get", "404") == "integer"
+    assert code_type("/api/v2/service-points", "get", "400") == "integer"
+    assert code_type("/api/v2/brand/{brand_domain}/return-portal/outgoing", "get", "400") == "string"
