@@ -19,8 +19,8 @@ from jsonschema.exceptions import ValidationError
 _INTEGER = re.compile(r"\s*[+-]?\d{1,19}(\.0*)?\s*")
 _NUMBER = re.compile(r"\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,3})?\s*")
 # DRF's BooleanField TRUE_VALUES / FALSE_VALUES (strings compared case-insensitively).
-_TRUE = {"t", "y", "yes", "true", "on", "1"}
-_FALSE = {"f", "n", "no", "false", "off", "0"}
+DRF_TRUE = frozenset({"t", "y", "yes", "true", "on", "1"})
+DRF_FALSE = frozenset({"f", "n", "no", "false", "off", "0"})
 _UNCHANGED = object()
 # Each round fixes the type errors one validation reports; nested ones can show up only after
 # their parent is fixed, so a few rounds are allowed.
@@ -66,8 +66,8 @@ def _convert(value: Any, wanted: list[str]) -> Any:
             number = float(text)
             if math.isfinite(number):
                 return int(number) if number.is_integer() and "." not in text and "e" not in text.lower() else number
-        if "boolean" in wanted and text.lower() in _TRUE | _FALSE:
-            return text.lower() in _TRUE
+        if "boolean" in wanted and text.lower() in DRF_TRUE | DRF_FALSE:
+            return text.lower() in DRF_TRUE
         return _UNCHANGED
     if isinstance(value, (int, float)):
         if "string" in wanted and (not isinstance(value, float) or math.isfinite(value)):

@@ -18,12 +18,13 @@ from typing import Any, Callable, Mapping
 
 from flask import Response, current_app, g, request
 
-from .coercion import coerce
+from .coercion import DRF_FALSE, DRF_TRUE, coerce
 from .errors import ApiError, Problem
 from .spec import Operation, Parameter, problems_from
 
 INT64 = 2**63 - 1
-_INTEGER = re.compile(r"[+-]?\d{1,19}")
+# Django REST framework's IntegerField also takes "3000.0" (it strips a zero fraction).
+_INTEGER = re.compile(r"[+-]?\d{1,19}(\.0*)?")
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
 
@@ -124,19 +125,19 @@ _INVALID = object()
 def _coerce(param: Parameter, raw: str) -> Any:
     kind = param.schema.get("type")
     if kind == "integer":
-        if not _INTEGER.fullmatch(raw) or abs(int(raw)) > INT64:
+        if not _INTEGER.fullmatch(raw) or abs(int(raw.split(".")[0])) > INT64:
             return _INVALID
-        return int(raw)
+        return int(raw.split(".")[0])
     if kind == "number":
         if not _NUMBER.fullmatch(raw):
             return _INVALID
         number = float(raw)
         return number if math.isfinite(number) else _INVALID
     if kind == "boolean":
-        lowered = raw.lower()
-        if lowered not in ("true", "false", "1", "0"):
+        lowered = raw.strip().lower()
+        if lowered not in DRF_TRUE | DRF_FALSE:
             return _INVALID
-        return lowered in ("true", "1")
+        return lowered in DRF_TRUE
     return raw
 
 

@@ -110,3 +110,15 @@ def test_coercion_follows_the_schema_not_the_field(tmp_path: Path) -> None:
     assert refused.status_code == 400 and refused.json["error"]["message"].startswith("incoming_parcel.floor:")
     below = send(incoming_parcel={**parcel, "floor": "-1"})
     assert below.status_code == 400 and below.json["error"]["code"] == "min_value"
+
+
+def test_query_integers_take_a_zero_fraction(client, auth) -> None:
+    """As DRF's IntegerField, a query integer such as page_size=2.0 or radius=3000.0 is accepted; 2.5 is not."""
+    assert client.get("/api/v2/returns?page_size=2.0", headers=auth).status_code == 200
+    refused = client.get("/api/v2/returns?page_size=2.5", headers=auth)
+    assert refused.status_code == 400 and "page_size" in refused.json["error"]["message"]
+    token = lookup(client).json["service_points_token"]
+    near = client.get("/api/v2/service-points/", query_string={"access_token": token, "country": "NL",
+                                                               "latitude": "52.0907", "longitude": "5.1214",
+                                                               "radius": "3000.0"})
+    assert near.status_code == 200, near.json
