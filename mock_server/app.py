@@ -25,6 +25,7 @@ from .portal.models import PortalBackend
 from .returns.models import ReturnsBackend
 from .service_points import ServicePointIndex
 from .tokens import TokenService
+from .webhooks import install as install_webhooks
 from .spec import ApiSpec
 from .store import Store
 
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     _register_fault_injection(app)
     _register_request_scope(app)
     _register_blueprints(app)
+    install_webhooks(app)
     _register_error_handlers(app)
     install_journal(app)
     cors.install(app)

@@ -44,6 +44,10 @@ class Settings:
     # Validate every response against its schema before sending it (on in tests).
     validate_responses: bool = False
     max_body_bytes: int = 1_000_000
+    # Seconds a webhook receiver has to answer; and the most an admin clock advance waits
+    # for the webhooks it made due before answering (the rest go on in the background).
+    webhook_timeout: float = 5.0
+    webhook_settle: float = 10.0
     journal_size: int = 1000
     log_level: str = "info"
     log_format: str = "text"
@@ -83,7 +87,7 @@ class Settings:
 _BOOLEAN = {"open_accounts", "validate_responses"}
 _INTEGER = {"port", "workers", "threads", "max_body_bytes", "journal_size"}
 _LIST = {"allowed_host"}
-_FLOAT = {"label_delay", "transit_delay", "delivery_delay", "token_ttl"}
+_FLOAT = {"label_delay", "transit_delay", "delivery_delay", "token_ttl", "webhook_timeout", "webhook_settle"}
 
 
 def _coerce(name: str, raw: str) -> Any:

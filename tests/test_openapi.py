@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,7 @@ def test_every_route_is_documented_and_every_operation_served(app: Flask, client
     for rule in app.url_map.iter_rules():
         if rule.endpoint in ("static", "openapi.openapi_document"):
             continue
-        path = rule.rule.replace("<int:id>", "{id}").replace("<brand_domain>", "{brand_domain}").rstrip("/") or "/"
+        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule).rstrip("/") or "/"
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             served.add((method, path))
     assert served == documented

@@ -1,0 +1,406 @@
+"""Webhook configuration, the delivery log and its claims, all in the shared store.
+
+Every worker process runs the same passes over the same tables:
+
+* materialise: returns whose next lifecycle event is due (on their account's clock) get a
+  delivery row per event, with a unique key per (return, parcel, event), so however many
+  workers look, each event is logged once;
+* claim: a worker takes the account's earliest due delivery inside a write transaction,
+  with a lease, and only when no other delivery of that account is in flight, so each
+  attempt is made by one process and an account's deliveries go out in due-time order;
+* record: the attempt's outcome, and the next attempt on the retry schedule.
+
+SQLite triggers note which returns changed (created, paid, cancelled), so the returns code
+knows nothing of webhooks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import inspect
+import os
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping
+
+from ..accounts import Account
+from ..clock import Clock, iso
+from ..returns.lifecycle import settled_until
+from ..returns.models import ReturnRecord, ReturnsBackend
+from ..store import Store, dumps, loads
+from . import payloads
+from .events import EVENTS, PARCEL_STATUS_CHANGED, RETURN_CREATED, TEST_WEBHOOK, happenings
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS webhook_configs (
+    api_key TEXT PRIMARY KEY,
+    url TEXT,
+    signature_key TEXT,
+    events TEXT NOT NULL DEFAULT '[]',
+    since REAL NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS webhook_watch (
+    return_id INTEGER PRIMARY KEY,
+    account_id INTEGER NOT NULL,
+    next_due REAL
+);
+CREATE INDEX IF NOT EXISTS webhook_watch_due ON webhook_watch (account_id, next_due);
+CREATE TABLE IF NOT EXISTS webhook_deliveries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    account TEXT NOT NULL,
+    event TEXT NOT NULL,
+    event_key TEXT UNIQUE,
+    return_id INTEGER,
+    due_at REAL NOT NULL,
+    url TEXT NOT NULL,
+    body TEXT NOT NULL,
+    signature TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    history TEXT NOT NULL DEFAULT '[]',
+    next_attempt_at REAL,
+    lease_until REAL,
+    lease_owner TEXT,
+    redelivery_of INTEGER
+);
+CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (account, status, next_attempt_at);
+CREATE INDEX IF NOT EXISTS webhook_deliveries_lease ON webhook_deliveries (account, lease_until);
+CREATE TRIGGER IF NOT EXISTS webhook_watch_created AFTER INSERT ON returns BEGIN
+    INSERT OR REPLACE INTO webhook_watch (return_id, account_id, next_due) VALUES (NEW.id, NEW.account_id, NEW.created_at);
+END;
+CREATE TRIGGER IF NOT EXISTS webhook_watch_changed AFTER UPDATE OF cancelled_at, data ON returns BEGIN
+    INSERT OR REPLACE INTO webhook_watch (return_id, account_id, next_due) VALUES (NEW.id, NEW.account_id, -1);
+END;
+CREATE TRIGGER IF NOT EXISTS webhook_watch_deleted AFTER DELETE ON returns BEGIN
+    DELETE FROM webhook_watch WHERE return_id = OLD.id;
+END;
+"""
+
+# Sendcloud retries a failed delivery 10 times, 5 minutes after the first failure, doubling, at most an hour apart.
+RETRY_DELAYS = tuple(min(300 * 2**n, 3600) for n in range(10))
+MAX_ATTEMPTS = 1 + len(RETRY_DELAYS)
+# Extra seconds a claim outlives the delivery timeout before another worker may take it over.
+LEASE_MARGIN = 15.0
+MATERIALISE_BATCH = 1000
+STATUSES = ("pending", "delivered", "failed")
+
+
+@dataclass(frozen=True)
+class WebhookConfig:
+    api_key: str
+    url: str
+    signature_key: str | None
+    events: tuple[str, ...]
+    since: float
+    from_fixtures: bool = False
+
+    def describe(self, secret: str | None) -> dict[str, Any]:
+        return {"account": self.api_key, "url": self.url, "events": list(self.events),
+                "signature_key_source": "signature_key" if self.signature_key else "api_secret",
+                "from_fixtures": self.from_fixtures}
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    account: str
+    event: str
+    url: str
+    body: bytes
+    signature: str
+    attempts: int
+    scheduled: float
+    owner: str
+
+
+def sign(body: bytes, key: str) -> str:
+    """Sendcloud-Signature: the hex HMAC-SHA256 of the exact body."""
+    return hmac.new(key.encode("utf-8"), body, hashlib.sha256).hexdigest()
+
+
+class WebhookStore:
+    def __init__(self, store: Store, clock: Clock, returns: ReturnsBackend,
+                 fixture_webhooks: Mapping[str, Mapping[str, Any]], *, timeout: float) -> None:
+        self._store = store
+        self._clock = clock
+        self._returns = returns
+        self._fixtures = dict(fixture_webhooks)
+        self.timeout = timeout
+        self._clock_takes_account = len(inspect.signature(clock.now).parameters) > 0
+        store.connection().executescript(SCHEMA)
+
+    # -- clocks and accounts ----------------------------------------------------------------
+
+    def now(self, account_id: int | None) -> float:
+        """The account's clock (once accounts have their own), else the server's."""
+        if self._clock_takes_account and account_id is not None:
+            return self._clock.now(account_id)  # type: ignore[call-arg]
+        return self._clock.now()
+
+    def account_row(self, api_key: str) -> Any:
+        return self._store.query_one("SELECT id, api_key, api_secret, name, from_fixtures FROM accounts"
+                                     " WHERE api_key = ?", (api_key,))
+
+    def _account_id(self, api_key: str) -> int | None:
+        row = self.account_row(api_key)
+        return None if row is None else row["id"]
+
+    # -- configuration ---------------------------------------------------------------------
+
+    def config(self, api_key: str) -> WebhookConfig | None:
+        row = self._store.query_one("SELECT * FROM webhook_configs WHERE api_key = ?", (api_key,))
+        if row is not None:
+            if row["url"] is None:
+                return None
+            return WebhookConfig(api_key, row["url"], row["signature_key"], tuple(loads(row["events"])), row["since"])
+        fixture = self._fixtures.get(api_key)
+        if fixture is None:
+            return None
+        account = self.account_row(api_key)
+        if account is None or not account["from_fixtures"]:
+            return None
+        return WebhookConfig(api_key, fixture["url"], fixture.get("signature_key"),
+                             tuple(fixture.get("events") or EVENTS), 0.0, from_fixtures=True)
+
+    def configured(self) -> list[WebhookConfig]:
+        keys = {row["api_key"] for row in self._store.query("SELECT api_key FROM webhook_configs WHERE url IS NOT NULL")}
+        keys |= set(self._fixtures)
+        found = (self.config(key) for key in sorted(keys))
+        return [config for config in found if config is not None]
+
+    def any_configured(self) -> bool:
+        return self._store.cached("webhooks:any", lambda: bool(self.configured()))
+
+    def put(self, api_key: str, *, url: str, signature_key: str | None, events: Iterable[str] | None) -> WebhookConfig:
+        chosen = tuple(dict.fromkeys(events)) if events else EVENTS
+        since = self.now(self._account_id(api_key))
+        with self._store.transaction() as db:
+            previous = db.execute("SELECT since, url FROM webhook_configs WHERE api_key = ?", (api_key,)).fetchone()
+            if previous is not None and previous["url"] is not None:
+                since = previous["since"]
+            db.execute(
+                "INSERT INTO webhook_configs (api_key, url, signature_key, events, since) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT(api_key) DO UPDATE SET url = excluded.url, signature_key = excluded.signature_key,"
+                " events = excluded.events, since = excluded.since",
+                (api_key, url, signature_key, dumps(list(chosen)), since))
+        return self.config(api_key)  # type: ignore[return-value]
+
+    def delete(self, api_key: str) -> int:
+        """Remove the webhook (a fixture one too); its pending deliveries are given up. Answers how many."""
+        now = self.now(self._account_id(api_key))
+        with self._store.transaction() as db:
+            db.execute("INSERT INTO webhook_configs (api_key, url, events, since) VALUES (?, NULL, '[]', 0)"
+                       " ON CONFLICT(api_key) DO UPDATE SET url = NULL", (api_key,))
+            given_up = db.execute("SELECT id, history FROM webhook_deliveries WHERE account = ? AND status = 'pending'"
+                                  " AND lease_until IS NULL", (api_key,)).fetchall()
+            for row in given_up:
+                history = loads(row["history"]) + [{"at": iso(now), "status_code": None,
+                                                    "error": "The webhook was removed before this delivery."}]
+                db.execute("UPDATE webhook_deliveries SET status = 'failed', next_attempt_at = NULL, history = ?"
+                           " WHERE id = ?", (dumps(history), row["id"]))
+        return len(given_up)
+
+    def signing_key(self, api_key: str, config: WebhookConfig | None) -> str:
+        if config is not None and config.signature_key:
+            return config.signature_key
+        row = self.account_row(api_key)
+        return row["api_secret"] if row is not None else ""
+
+    # -- materialising events --------------------------------------------------------------
+
+    def materialise(self, config: WebhookConfig, base_url: str) -> int:
+        """Log a delivery for every event of this account due by its now; answers how many were new."""
+        account = self.account_row(config.api_key)
+        if account is None:
+            return 0
+        now = self.now(account["id"])
+        due = self._store.query("SELECT return_id FROM webhook_watch WHERE account_id = ? AND next_due IS NOT NULL"
+                                " AND next_due <= ? ORDER BY next_due LIMIT ?",
+                                (account["id"], now, MATERIALISE_BATCH))
+        if not due:
+            return 0
+        owner = Account(account["id"], account["api_key"], account["name"])
+        key = self.signing_key(config.api_key, config)
+        added = 0
+        # One transaction for the whole batch: other workers see all of a jump's events at once,
+        # so none of them can send a later event before an earlier one is logged.
+        with self._store.transaction() as db:
+            for row in due:
+                try:
+                    record = self._returns.get(owner, row["return_id"])
+                except Exception:  # noqa: BLE001 - deleted meanwhile (an account reset)
+                    db.execute("DELETE FROM webhook_watch WHERE return_id = ?", (row["return_id"],))
+                    continue
+                added += self._log_events(db, config, record, now, key, base_url)
+                upcoming = settled_until(record.schedule, record.cancelled_at, now)
+                db.execute("UPDATE webhook_watch SET next_due = ? WHERE return_id = ?",
+                           (None if upcoming == float("inf") else upcoming, record.id))
+        return added
+
+    def _log_events(self, db: Any, config: WebhookConfig, record: ReturnRecord, now: float, key: str,
+                    base_url: str) -> int:
+        state = record.state(now)
+        added = 0
+        for happening in happenings(state):
+            if happening.at < config.since or happening.event not in config.events:
+                continue
+            if happening.event == RETURN_CREATED:
+                bodies = [(f"return:{record.id}:{happening.key}", payloads.return_created(record, happening.at))]
+            else:
+                assert happening.step is not None
+                bodies = [(f"return:{record.id}:parcel:{parcel.id}:{happening.key}",
+                           payloads.parcel_status_changed(record, parcel, happening.step, happening.at,
+                                                          announced=state.announced, base_url=base_url))
+                          for parcel in record.parcels]
+            for event_key, payload in bodies:
+                body = payloads.encode(payload)
+                cursor = db.execute(
+                    "INSERT OR IGNORE INTO webhook_deliveries (account, event, event_key, return_id, due_at, url, body,"
+                    " signature, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (config.api_key, happening.event, event_key, record.id, happening.at, config.url,
+                     body.decode("utf-8"), sign(body, key), happening.at))
+                added += cursor.rowcount
+        return added
+
+    def add_test(self, api_key: str, config: WebhookConfig) -> int:
+        now = self.now(self._account_id(api_key))
+        body = payloads.encode(payloads.test_webhook(now))
+        with self._store.transaction() as db:
+            cursor = db.execute(
+                "INSERT INTO webhook_deliveries (account, event, due_at, url, body, signature, next_attempt_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (api_key, TEST_WEBHOOK, now, config.url, body.decode("utf-8"),
+                 sign(body, self.signing_key(api_key, config)), now))
+        return int(cursor.lastrowid)  # type: ignore[arg-type]
+
+    def redeliver(self, delivery_id: int) -> int | None:
+        """A new pending delivery of the same event, due now, with a fresh retry budget."""
+        row = self._store.query_one("SELECT * FROM webhook_deliveries WHERE id = ?", (delivery_id,))
+        if row is None:
+            return None
+        config = self.config(row["account"])
+        now = self.now(self._account_id(row["account"]))
+        body = row["body"].encode("utf-8")
+        with self._store.transaction() as db:
+            cursor = db.execute(
+                "INSERT INTO webhook_deliveries (account, event, return_id, due_at, url, body, signature,"
+                " next_attempt_at, redelivery_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (row["account"], row["event"], row["return_id"], now, config.url if config else row["url"], row["body"],
+                 sign(body, self.signing_key(row["account"], config)) if config else row["signature"], now,
+                 delivery_id))
+        return int(cursor.lastrowid)  # type: ignore[arg-type]
+
+    # -- claiming and recording ------------------------------------------------------------
+
+    def accounts_with_due(self) -> list[str]:
+        return [row["account"] for row in self._store.query(
+            "SELECT DISTINCT account FROM webhook_deliveries WHERE status = 'pending'")]
+
+    def due_count(self, api_key: str) -> int:
+        """Pending deliveries of this account due by its now (in flight or not)."""
+        now = self.now(self._account_id(api_key))
+        row = self._store.query_one("SELECT COUNT(*) AS n FROM webhook_deliveries WHERE account = ?"
+                                    " AND status = 'pending' AND next_attempt_at <= ?", (api_key, now))
+        return int(row["n"]) if row else 0
+
+    def claim(self, api_key: str, *, only: int | None = None) -> Claimed | None:
+        """Take the account's earliest due delivery (or delivery `only`), unless one is in flight."""
+        now = self.now(self._account_id(api_key))
+        wall = time.time()
+        owner = f"{os.getpid()}:{threading.get_ident()}:{wall}"
+        with self._store.transaction() as db:
+            if db.execute("SELECT 1 FROM webhook_deliveries WHERE account = ? AND lease_until >= ? LIMIT 1",
+                          (api_key, wall)).fetchone():
+                return None
+            if only is not None:
+                row = db.execute("SELECT * FROM webhook_deliveries WHERE id = ? AND status = 'pending'",
+                                 (only,)).fetchone()
+            else:
+                row = db.execute("SELECT * FROM webhook_deliveries WHERE account = ? AND status = 'pending'"
+                                 " AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT 1",
+                                 (api_key, now)).fetchone()
+            if row is None:
+                return None
+            config = self.config(api_key)
+            url, signature = row["url"], row["signature"]
+            if config is not None:
+                # Sent where, and signed as, the webhook is configured now.
+                url = config.url
+                signature = sign(row["body"].encode("utf-8"), self.signing_key(api_key, config))
+            db.execute("UPDATE webhook_deliveries SET lease_until = ?, lease_owner = ?, url = ?, signature = ?"
+                       " WHERE id = ?", (wall + self.timeout + LEASE_MARGIN, owner, url, signature, row["id"]))
+        return Claimed(row["id"], api_key, row["event"], url, row["body"].encode("utf-8"), signature,
+                       row["attempts"], row["next_attempt_at"], owner)
+
+    def record(self, claimed: Claimed, *, status_code: int | None, error: str | None) -> None:
+        """Log one attempt; a failure is retried on the schedule, counted from when it was due."""
+        now = self.now(self._account_id(claimed.account))
+        ok = status_code is not None and 200 <= status_code < 300 and error is None
+        attempts = claimed.attempts + 1
+        with self._store.transaction() as db:
+            row = db.execute("SELECT history, lease_owner FROM webhook_deliveries WHERE id = ?",
+                             (claimed.id,)).fetchone()
+            if row is None or row["lease_owner"] != claimed.owner:
+                return  # reset meanwhile, or the claim expired and another worker took over
+            history = loads(row["history"]) + [{"at": iso(now), "status_code": status_code, "error": error}]
+            if ok:
+                status, next_at = "delivered", None
+            elif attempts >= MAX_ATTEMPTS:
+                status, next_at = "failed", None
+            else:
+                status, next_at = "pending", claimed.scheduled + RETRY_DELAYS[attempts - 1]
+            db.execute("UPDATE webhook_deliveries SET status = ?, attempts = ?, history = ?, next_attempt_at = ?,"
+                       " lease_until = NULL, lease_owner = NULL WHERE id = ?",
+                       (status, attempts, dumps(history), next_at, claimed.id))
+
+    # -- reading and clearing --------------------------------------------------------------
+
+    def deliveries(self, *, account: str | None = None, event: str | None = None, status: str | None = None,
+                   limit: int = 100) -> list[dict[str, Any]]:
+        clauses, params = ["1 = 1"], []
+        for column, value in (("account", account), ("event", event), ("status", status)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        rows = self._store.query(f"SELECT * FROM webhook_deliveries WHERE {' AND '.join(clauses)}"  # noqa: S608
+                                 " ORDER BY id DESC LIMIT ?", (*params, limit))
+        return [self.describe(row) for row in rows]
+
+    def delivery(self, delivery_id: int) -> dict[str, Any] | None:
+        row = self._store.query_one("SELECT * FROM webhook_deliveries WHERE id = ?", (delivery_id,))
+        return None if row is None else self.describe(row)
+
+    def describe(self, row: Any) -> dict[str, Any]:
+        return {
+            "id": row["id"],
+            "account": row["account"],
+            "event": row["event"],
+            "url": row["url"],
+            "body": loads(row["body"]),
+            "signature": row["signature"],
+            "status": row["status"],
+            "attempts": row["attempts"],
+            "history": loads(row["history"]),
+            "due_at": iso(row["due_at"]),
+            "next_attempt_at": iso(row["next_attempt_at"]) if row["next_attempt_at"] is not None else None,
+            "in_flight": row["lease_until"] is not None and row["lease_until"] >= time.time(),
+            "redelivery_of": row["redelivery_of"],
+        }
+
+    def clear(self, api_key: str | None = None) -> None:
+        """Forget deliveries (an account's, or all with every configuration: a full reset)."""
+        with self._store.transaction() as db:
+            if api_key is None:
+                db.execute("DELETE FROM webhook_deliveries")
+                db.execute("DELETE FROM webhook_configs")
+                db.execute("DELETE FROM webhook_watch WHERE return_id NOT IN (SELECT id FROM returns)")
+            else:
+                db.execute("DELETE FROM webhook_deliveries WHERE account = ?", (api_key,))
+
+
+def fixture_webhooks(fixtures: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    return {account["api_key"]: account["webhook"] for account in fixtures.get("accounts", [])
+            if isinstance(account.get("webhook"), Mapping) and account["webhook"].get("url")}
+
