@@ -12,7 +12,7 @@ from ..operations import Reply, operation
 bp = Blueprint("webhooks_admin", __name__, url_prefix="/__admin")
 
 
-def webhooks():  # noqa: ANN201 - the app's Webhooks
+def webhooks():
     return current_app.extensions["sendcloud_mock_webhooks"]
 
 
@@ -23,7 +23,7 @@ def _known_account(api_key: str) -> None:
         raise ApiError.one(404, "not_found", f"No account has the API key {api_key!r}.")
 
 
-def _configured(api_key: str):  # noqa: ANN202 - a WebhookConfig
+def _configured(api_key: str):
     _known_account(api_key)
     config = webhooks().store.config(api_key)
     if config is None:

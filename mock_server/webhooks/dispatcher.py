@@ -15,7 +15,7 @@ import os
 import threading
 import time
 import weakref
-from typing import Callable
+from collections.abc import Callable
 
 from .models import WebhookStore
 from .sender import post
@@ -49,7 +49,7 @@ class Dispatcher:
             return False
         try:
             outcome = post(claimed.url, claimed.body, claimed.signature, timeout=self._webhooks.timeout)
-        except Exception as exc:  # noqa: BLE001 - a delivery must never kill the dispatcher
+        except Exception as exc:
             log.exception("webhook delivery %s failed unexpectedly", claimed.id)
             self._webhooks.record(claimed, status_code=None, error=f"{type(exc).__name__}: {exc}"[:300])
             return True
@@ -114,14 +114,14 @@ class Dispatcher:
             self._stop.wait(COUNTER_CHECK)
 
 
-def _loop(ref: "weakref.ref[Dispatcher]", stop: threading.Event) -> None:
+def _loop(ref: weakref.ref[Dispatcher], stop: threading.Event) -> None:
     while not stop.is_set():
         dispatcher = ref()
         if dispatcher is None:
             return
         try:
             dispatcher.run_once()
-        except Exception:  # noqa: BLE001 - keep delivering; the store may be busy or reset
+        except Exception:
             log.exception("webhook dispatch pass failed")
         dispatcher._wait_for_change(POLL)
         del dispatcher

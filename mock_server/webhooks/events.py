@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..returns.lifecycle import (ANNOUNCEMENT_FAILED, CANCELLED, DELIVERED, IN_TRANSIT, READY_TO_SEND, State, Step)
+from ..returns.lifecycle import (
+    ANNOUNCEMENT_FAILED,
+    CANCELLED,
+    DELIVERED,
+    IN_TRANSIT,
+    READY_TO_SEND,
+    State,
+    Step,
+)
 
 RETURN_CREATED = "return_created"
 PARCEL_STATUS_CHANGED = "parcel_status_changed"

@@ -22,8 +22,9 @@ import inspect
 import os
 import threading
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from ..accounts import Account
 from ..clock import Clock, iso
@@ -31,7 +32,12 @@ from ..returns.lifecycle import settled_until
 from ..returns.models import ReturnRecord, ReturnsBackend
 from ..store import Store, dumps, loads
 from . import payloads
-from .events import EVENTS, PARCEL_STATUS_CHANGED, RETURN_CREATED, TEST_WEBHOOK, happenings
+from .events import (
+    EVENTS,
+    RETURN_CREATED,
+    TEST_WEBHOOK,
+    happenings,
+)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS webhook_configs (
@@ -344,7 +350,8 @@ class WebhookStore:
                              (claimed.id,)).fetchone()
             if row is None or row["lease_owner"] != claimed.owner:
                 return  # reset meanwhile, or the claim expired and another worker took over
-            history = loads(row["history"]) + [{"at": iso(now), "status_code": status_code, "error": error}]
+            history = loads(row["history"]) + [{"at": iso(now), "status_code": status_code, "error": error,
+                                                "scheduled_at": iso(claimed.scheduled)}]
             if ok:
                 status, next_at = "delivered", None
             elif attempts >= MAX_ATTEMPTS:
@@ -364,7 +371,7 @@ class WebhookStore:
             if value is not None:
                 clauses.append(f"{column} = ?")
                 params.append(value)
-        rows = self._store.query(f"SELECT * FROM webhook_deliveries WHERE {' AND '.join(clauses)}"  # noqa: S608
+        rows = self._store.query(f"SELECT * FROM webhook_deliveries WHERE {' AND '.join(clauses)}"
                                  " ORDER BY id DESC LIMIT ?", (*params, limit))
         return [self.describe(row) for row in rows]
 

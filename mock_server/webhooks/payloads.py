@@ -39,7 +39,7 @@ def encode(payload: dict[str, Any]) -> bytes:
 
 
 def millis(ts: float) -> int:
-    return int(round(ts * 1000))
+    return round(ts * 1000)
 
 
 def return_created(record: ReturnRecord, at: float) -> dict[str, Any]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import http.client
-import socket
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -55,7 +54,7 @@ def post(url: str, body: bytes, signature: str, *, timeout: float) -> Outcome:
                 break
             remaining -= len(chunk)
         status = response.status
-    except (socket.timeout, TimeoutError):
+    except TimeoutError:
         return Outcome(None, f"Timed out after {timeout:g} s.")
     except (OSError, http.client.HTTPException) as exc:
         return Outcome(None, f"{type(exc).__name__}: {exc}"[:300])
@@ -72,6 +71,6 @@ def post(url: str, body: bytes, signature: str, *, timeout: float) -> Outcome:
 def _set_remaining(connection: http.client.HTTPConnection, deadline: float) -> None:
     remaining = deadline - time.monotonic()
     if remaining <= 0:
-        raise socket.timeout("deadline passed")
+        raise TimeoutError("deadline passed")
     if connection.sock is not None:
         connection.sock.settimeout(remaining)
