@@ -469,3 +469,70 @@ def test_open_accounts_can_be_configured_before_first_use(tmp_path: Path, receiv
         assert receiver.received[0].signed_with("fresh_secret")
     finally:
         app.extensions["sendcloud_mock_webhooks"].dispatcher.stop()
+
+
+def test_an_advance_waits_at_most_the_settle_bound(tmp_path: Path, receiver: Receiver) -> None:
+    """A receiver stuck on a delivery holds a clock advance no longer than the bound; the rest follows after."""
+    app = create_app(Settings(db=str(tmp_path / "db"), webhook_settle=1.0, webhook_timeout=5.0))
+    app.testing = True
+    client = app.test_client()
+    release = threading.Event()
+
+    def stuck_once(handler: Any) -> None:
+        if len(receiver.received) == 1:
+            release.wait(4)
+        handler.send_response(200)
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+
+    receiver.respond = stuck_once
+    try:
+        client.put(WEBHOOK, json={"url": receiver.url})
+        client.post("/__admin/clock/freeze", json={"frozen": True})
+        client.post("/api/v3/returns", json=_body(), headers=basic(DEFAULT_KEY, DEFAULT_SECRET))
+        receiver.wait_for(1)
+        started = time.monotonic()
+        assert client.post("/__admin/clock/advance", json={"seconds": 10}).status_code == 200
+        assert 0.9 <= time.monotonic() - started < 2.5
+        assert statuses(receiver.bodies()) == []
+        release.set()
+        receiver.wait_for(1, "parcel_status_changed", timeout=5)
+    finally:
+        release.set()
+        app.extensions["sendcloud_mock_webhooks"].dispatcher.stop()
+
+
+def test_portal_returns_are_announced_too(configured: Receiver, client: FlaskClient) -> None:
+    """A portal return sends return_created with its reason, delivery choice and refund type."""
+    from test_portal import PORTAL, bearer, lookup, portal_body
+
+    found = lookup(client).json
+    created = client.post(f"{PORTAL}/incoming", json=portal_body(found), headers=bearer(found["access_token"]))
+    assert created.status_code == 201, created.json
+    [body] = configured.wait_for(1, "return_created")
+    assert body["data"]["id"] == created.json["return"]
+    assert body["data"]["return_reason_id"] == 26 and body["data"]["paid_return"] is False
+    assert body["data"]["delivery_choice"] == "drop_off_point" and body["data"]["refund_type"] == "money"
+    assert_valid(body)
+
+
+def test_paid_portal_returns_change_status_once_paid(hooked: Flask, client: FlaskClient, receiver: Receiver) -> None:
+    """Waiting for payment is no parcel status; once paid, Ready to send follows after the label delay."""
+    from test_portal import bearer, lookup, portal_body
+
+    key = "test_api_key_stroopwafel"
+    assert client.put(f"/__admin/accounts/{key}/webhook", json={"url": receiver.url}).status_code == 200
+    found = lookup(client, "3SDDLV20817364", "75001", "dutch-design-living").json
+    body = portal_body(found, reason=11, delivery_option="drop_off_point",
+                       service_point={"id": found["service_point"]["id"]},
+                       products=[{"product_id": "DDL-VASE-03", "quantity": 1}])
+    created = client.post("/api/v2/brand/dutch-design-living/return-portal/incoming", json=body,
+                          headers=bearer(found["access_token"]))
+    assert created.status_code == 201, created.json
+    [announced] = receiver.wait_for(1, "return_created")
+    assert announced["data"]["paid_return"] is True
+    client.post("/__admin/clock/advance", json={"seconds": 3600})
+    assert statuses(receiver.bodies()) == []
+    client.post(f"/__admin/returns/{created.json['return']}/payment", json={"paid": True})
+    client.post("/__admin/clock/advance", json={"seconds": 10})
+    assert statuses(receiver.bodies()) == [1000]

@@ -23,6 +23,8 @@ __all__ = ["EVENTS", "MAX_ATTEMPTS", "PARCEL_STATUS_CHANGED", "RETRY_DELAYS", "R
 # Admin calls that move a clock (the global one or an account's) wait for what became due.
 CLOCK_MOVE = re.compile(r"^/__admin/(?:accounts/[^/]+/)?clock/advance/?$")
 RESET = re.compile(r"^/__admin/(?:accounts/(?P<account>[^/]+)/)?reset/?$")
+ACCOUNT = re.compile(r"^/__admin/accounts/(?P<account>[^/]+)/?$")
+ACCOUNTS = re.compile(r"^/__admin/accounts/?$")
 
 
 @dataclass
@@ -63,17 +65,30 @@ def install(app: Flask) -> Webhooks:
     def _after(response: Response) -> Response:
         if request.path.startswith("/api/") or request.path.startswith("/__admin"):
             hooks.base_url = f"{request.scheme}://{request.host}/"
-        if response.status_code < 300 and request.method == "POST":
-            reset = RESET.match(request.path)
-            if reset is not None:
-                account = reset.group("account") or ((request.get_json(silent=True) or {}).get("account")
-                                                     if request.is_json else None)
-                store.clear(account if isinstance(account, str) else None)
-            elif CLOCK_MOVE.match(request.path) and store.any_configured():
-                hooks.dispatcher.ensure_running()
-                hooks.dispatcher.settle(hooks.settle_bound)
+        if response.status_code < 300 and request.path.startswith("/__admin"):
+            _follow_admin_change(hooks, response)
         if not hooks.dispatcher.running_here() and store.any_configured():
             hooks.dispatcher.ensure_running()
         return response
 
     return hooks
+
+
+def _follow_admin_change(hooks: Webhooks, response: Response) -> None:
+    """Keep webhooks in step with admin calls other modules serve: clock moves, resets, clones, deletions."""
+    store = hooks.store
+    body = request.get_json(silent=True) if request.is_json else None
+    body = body if isinstance(body, dict) else {}
+    if request.method == "POST" and CLOCK_MOVE.match(request.path):
+        if store.any_configured():
+            hooks.dispatcher.ensure_running()
+            hooks.dispatcher.settle(hooks.settle_bound)
+    elif request.method == "POST" and (reset := RESET.match(request.path)):
+        account = reset.group("account") or body.get("account") or request.args.get("account")
+        store.clear(account if isinstance(account, str) else None)
+    elif request.method == "POST" and ACCOUNTS.match(request.path) and isinstance(body.get("from"), str):
+        created = response.get_json(silent=True) or {}
+        if isinstance(created.get("api_key"), str):
+            store.copy_config(body["from"], created["api_key"])
+    elif request.method == "DELETE" and (deleted := ACCOUNT.match(request.path)):
+        store.forget(deleted.group("account"))

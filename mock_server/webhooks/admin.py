@@ -34,7 +34,7 @@ def _configured(api_key: str):
 @bp.get("/accounts/<api_key>/webhook")
 @operation("admin_webhook_get")
 def get_webhook(params: dict[str, Any], body: None) -> Reply:
-    return Reply(200, _configured(params["api_key"]).describe(None))
+    return Reply(200, _configured(params["api_key"]).describe())
 
 
 @bp.put("/accounts/<api_key>/webhook")
@@ -45,7 +45,7 @@ def put_webhook(params: dict[str, Any], body: dict[str, Any]) -> Reply:
     config = hooks.store.put(params["api_key"], url=body["url"], signature_key=body.get("signature_key"),
                              events=body.get("events"))
     hooks.dispatcher.ensure_running()
-    return Reply(200, config.describe(None))
+    return Reply(200, config.describe())
 
 
 @bp.delete("/accounts/<api_key>/webhook")

@@ -17,7 +17,7 @@ import time
 import weakref
 from collections.abc import Callable
 
-from .models import WebhookStore
+from .models import MATERIALISE_BATCH, WebhookStore
 from .sender import post
 
 log = logging.getLogger("sendcloud_mock.webhooks")
@@ -39,7 +39,7 @@ class Dispatcher:
     def materialise(self) -> None:
         base = self._base_url()
         for config in self._webhooks.configured():
-            while self._webhooks.materialise(config, base):
+            while self._webhooks.materialise(config, base) >= MATERIALISE_BATCH:
                 pass
 
     def deliver_one(self, account: str, *, only: int | None = None) -> bool:

@@ -73,6 +73,7 @@ CREATE TABLE IF NOT EXISTS webhook_deliveries (
 );
 CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (account, status, next_attempt_at);
 CREATE INDEX IF NOT EXISTS webhook_deliveries_lease ON webhook_deliveries (account, lease_until);
+CREATE INDEX IF NOT EXISTS webhook_deliveries_pending ON webhook_deliveries (status, account);
 CREATE TRIGGER IF NOT EXISTS webhook_watch_created AFTER INSERT ON returns BEGIN
     INSERT OR REPLACE INTO webhook_watch (return_id, account_id, next_due) VALUES (NEW.id, NEW.account_id, NEW.created_at);
 END;
@@ -102,7 +103,7 @@ class WebhookConfig:
     since: float
     from_fixtures: bool = False
 
-    def describe(self, secret: str | None) -> dict[str, Any]:
+    def describe(self) -> dict[str, Any]:
         return {"account": self.api_key, "url": self.url, "events": list(self.events),
                 "signature_key_source": "signature_key" if self.signature_key else "api_secret",
                 "from_fixtures": self.from_fixtures}
@@ -208,6 +209,18 @@ class WebhookStore:
                            " WHERE id = ?", (dumps(history), row["id"]))
         return len(given_up)
 
+    def copy_config(self, source: str, target: str) -> None:
+        """A cloned account gets its source's webhook (the same URL, key and events), from now on."""
+        config = self.config(source)
+        if config is not None:
+            self.put(target, url=config.url, signature_key=config.signature_key, events=config.events)
+
+    def forget(self, api_key: str) -> None:
+        """A deleted account: its webhook and its deliveries go too."""
+        with self._store.transaction() as db:
+            db.execute("DELETE FROM webhook_configs WHERE api_key = ?", (api_key,))
+            db.execute("DELETE FROM webhook_deliveries WHERE account = ?", (api_key,))
+
     def signing_key(self, api_key: str, config: WebhookConfig | None) -> str:
         if config is not None and config.signature_key:
             return config.signature_key
@@ -217,7 +230,7 @@ class WebhookStore:
     # -- materialising events --------------------------------------------------------------
 
     def materialise(self, config: WebhookConfig, base_url: str) -> int:
-        """Log a delivery for every event of this account due by its now; answers how many were new."""
+        """Log a delivery for every event due by the account's now, for one batch of returns; answers the batch size."""
         account = self.account_row(config.api_key)
         if account is None:
             return 0
@@ -229,7 +242,6 @@ class WebhookStore:
             return 0
         owner = Account(account["id"], account["api_key"], account["name"])
         key = self.signing_key(config.api_key, config)
-        added = 0
         # One transaction for the whole batch: other workers see all of a jump's events at once,
         # so none of them can send a later event before an earlier one is logged.
         with self._store.transaction() as db:
@@ -239,16 +251,15 @@ class WebhookStore:
                 except Exception:  # noqa: BLE001 - deleted meanwhile (an account reset)
                     db.execute("DELETE FROM webhook_watch WHERE return_id = ?", (row["return_id"],))
                     continue
-                added += self._log_events(db, config, record, now, key, base_url)
+                self._log_events(db, config, record, now, key, base_url)
                 upcoming = settled_until(record.schedule, record.cancelled_at, now)
                 db.execute("UPDATE webhook_watch SET next_due = ? WHERE return_id = ?",
                            (None if upcoming == float("inf") else upcoming, record.id))
-        return added
+        return len(due)
 
     def _log_events(self, db: Any, config: WebhookConfig, record: ReturnRecord, now: float, key: str,
-                    base_url: str) -> int:
+                    base_url: str) -> None:
         state = record.state(now)
-        added = 0
         for happening in happenings(state):
             if happening.at < config.since or happening.event not in config.events:
                 continue
@@ -262,13 +273,11 @@ class WebhookStore:
                           for parcel in record.parcels]
             for event_key, payload in bodies:
                 body = payloads.encode(payload)
-                cursor = db.execute(
+                db.execute(
                     "INSERT OR IGNORE INTO webhook_deliveries (account, event, event_key, return_id, due_at, url, body,"
                     " signature, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (config.api_key, happening.event, event_key, record.id, happening.at, config.url,
                      body.decode("utf-8"), sign(body, key), happening.at))
-                added += cursor.rowcount
-        return added
 
     def add_test(self, api_key: str, config: WebhookConfig) -> int:
         now = self.now(self._account_id(api_key))
