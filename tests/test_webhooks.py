@@ -536,3 +536,19 @@ def test_paid_portal_returns_change_status_once_paid(hooked: Flask, client: Flas
     client.post(f"/__admin/returns/{created.json['return']}/payment", json={"paid": True})
     client.post("/__admin/clock/advance", json={"seconds": 10})
     assert statuses(receiver.bodies()) == [1000]
+
+
+def test_webhook_admin_calls_sit_behind_the_admin_token(tmp_path: Path) -> None:
+    """With an admin token, webhook configuration and the delivery log need it like every admin call."""
+    app = create_app(Settings(db=str(tmp_path / "db"), admin_token="s3cret-admin"))
+    client = app.test_client()
+    for method, path in (("put", WEBHOOK), ("get", WEBHOOK), ("delete", WEBHOOK), ("post", f"{WEBHOOK}/test"),
+                         ("get", DELIVERIES), ("post", f"{DELIVERIES}/1/redeliver")):
+        answer = getattr(client, method)(path, json={"url": "http://127.0.0.1:9/"} if method == "put" else None)
+        assert answer.status_code == 401, (method, path)
+    bearer = {"Authorization": "Bearer s3cret-admin"}
+    try:
+        assert client.put(WEBHOOK, json={"url": "http://127.0.0.1:9/"}, headers=bearer).status_code == 200
+        assert client.get(DELIVERIES, headers=bearer).status_code == 200
+    finally:
+        app.extensions["sendcloud_mock_webhooks"].dispatcher.stop()
