@@ -123,7 +123,6 @@ EXCEPTIONS: dict[tuple[str, int, str | None, str | None], str] = {
     ("returns_v3_cancel", 401, None, None): "as the list's 401",
     ("returns_v3_validate", 401, None, None): "as the list's 401",
     ("returns_v3_announce_synchronously", 401, None, None): "as the list's 401",
-    ("returns_v3_retrieve", 400, None, None): "a non-integer id; upstream documents only 200 and 404",
     ("returns_v3_list", 200, "next", "type"): "null on the last page, as production sends; upstream types it string",
     ("returns_v3_list", 200, "previous", "type"): "null on the first page, as production sends",
     ("returns_v2_list", 401, None, None): "upstream documents no 401; the body is the v2 error with code 401",
