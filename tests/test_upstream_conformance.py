@@ -109,6 +109,8 @@ def test_upstream_examples_are_accepted(client, auth, upstream) -> None:
 # ==========================================================================================
 
 V2_FILE = UPSTREAM / "sendcloud-v2-openapi-merged.json"
+PORTAL_PREFIX = "/api/v2/brand/"
+PORTAL_ERROR = "/components/responses/400/content/application~1json/schema"
 
 # Reviewed differences: an answer matching one is counted as an exception, not a violation.
 # Keys: (our operation id, status, JSON path of the failing value with indexes as '*', validator);
@@ -224,7 +226,16 @@ def _star(path: Iterable[Any]) -> str:
 def check_answers(answers: list[tuple[str, str, str, int, Any]], files: list[UpstreamFile]) -> Tally:
     """Validate each recorded (operation id, method, path template, status, body) against its upstream file."""
     tally = Tally()
+    portal_errors = next((f for f in files if f.name == "returns-v3.yml"), None)
     for operation_id, method, path, status, body in answers:
+        if path.startswith(PORTAL_PREFIX) and status >= 400 and portal_errors is not None:
+            # The v3 Returns file documents the Return portal's error body (components/responses/400).
+            tally.checked += 1
+            tally.operations.add(operation_id)
+            errors, _ = portal_errors.errors(PORTAL_ERROR, body)
+            if errors:
+                tally.violations.append(f"{method} {path} {status}: " + "; ".join(e.message[:160] for e in errors))
+            continue
         upstream = next((f for f in files if path.startswith(f.prefix)), None)
         if upstream is None:
             continue
@@ -325,6 +336,15 @@ def _drive_every_operation(client: Any, auth: dict[str, str], return_body: Any, 
     client.get(f"{v3}/{created[0]}")
     client.get("/api/v2/returns", headers={"Authorization": "Basic eDp5"})
     client.get("/api/v2/returns?cursor=%25%25", headers=auth)
+    # The Return portal's refusals, in the error body the v3 Returns file documents for it.
+    portal = "/api/v2/brand/stroopwafel-co/return-portal"
+    client.get(portal + "/outgoing", query_string={"postal_code": "9999 ZZ", "identifier": "3SSCRT10493821"})
+    client.get(portal + "/outgoing", query_string={"postal_code": "3511 AZ", "identifier": "NOPE"})
+    client.get(portal + "/outgoing", query_string={"identifier": "3SSCRT10493821"})
+    client.get("/api/v2/brand/nobody/return-portal")
+    client.get(portal + "?language=xx-XX")
+    client.post(portal + "/incoming", json={}, headers={"Authorization": "Bearer not-a-token"})
+    client.get(portal + "/label/polling", query_string={"token": "not-a-token"})
     # Service points, with the portal's token and every search the spec documents.
     token = client.get("/api/v2/brand/stroopwafel-co/return-portal/outgoing",
                        query_string={"postal_code": "3511 AZ", "identifier": "3SSCRT10493821"}).json[
