@@ -9,7 +9,9 @@ precise 400.
 
 from __future__ import annotations
 
+import copy
 import math
+from itertools import islice
 import re
 from typing import Any, Iterable
 
@@ -25,17 +27,26 @@ _UNCHANGED = object()
 # Each round fixes the type errors one validation reports; nested ones can show up only after
 # their parent is fixed, so a few rounds are allowed.
 _ROUNDS = 4
+# No client sends thousands of mistyped values; past this many the body is left as sent.
+_MOST = 1000
 
 
 def coerce(validator: Draft202012Validator, body: Any) -> Any:
     """The body with every value converted that a DRF field of the schema's type would accept."""
+    copied = False
     for _ in range(_ROUNDS):
         changed = False
-        for error in _type_errors(validator.iter_errors(body)):
+        for error in islice(_type_errors(validator.iter_errors(body)), _MOST):
             value = _convert(error.instance, _wanted(error.validator_value))
-            if value is not _UNCHANGED:
-                body = _replace(body, list(error.absolute_path), value)
-                changed = True
+            if value is _UNCHANGED:
+                continue
+            path = list(error.absolute_path)
+            if not path:
+                return value
+            if not copied:
+                # The request's own objects stay as sent (the journal and the raw body agree).
+                body, copied = copy.deepcopy(body), True
+            changed = _set(body, path, value) or changed
         if not changed:
             break
     return body
@@ -77,13 +88,18 @@ def _convert(value: Any, wanted: list[str]) -> Any:
     return _UNCHANGED
 
 
-def _replace(node: Any, path: list[Any], value: Any) -> Any:
-    """A copy of `node` with the value at `path` replaced (the request's own objects stay as sent)."""
-    if not path:
-        return value
-    head, rest = path[0], path[1:]
-    if isinstance(node, dict) and head in node:
-        return {**node, head: _replace(node[head], rest, value)}
-    if isinstance(node, list) and isinstance(head, int) and 0 <= head < len(node):
-        return [*node[:head], _replace(node[head], rest, value), *node[head + 1:]]
-    return node
+def _set(node: Any, path: list[Any], value: Any) -> bool:
+    """Put value at path inside node (in place); False when the path is not there."""
+    for step in path[:-1]:
+        if isinstance(node, dict) and step in node:
+            node = node[step]
+        elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
+            node = node[step]
+        else:
+            return False
+    last = path[-1]
+    if isinstance(node, dict) and last in node or isinstance(node, list) and isinstance(last, int) \
+            and 0 <= last < len(node):
+        node[last] = value
+        return True
+    return False
