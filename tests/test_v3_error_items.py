@@ -159,6 +159,8 @@ def test_documented_fields_are_shown_back_in_the_return(client, auth, return_bod
                        collo_count=1, send_tracking_emails=True, customs_invoice_nr="INV-7",
                        delivery_option="drop_off_point")
     body["ship_with"]["contract"] = 4242
+    document = yaml.safe_load(SPEC_FILE.read_text(encoding="utf-8"))
+    body["customs_information"] = document["components"]["schemas"]["parcel-customs-information"]["example"]
     created = client.post("/api/v3/returns", json=body, headers=auth)
     assert created.status_code == 201, created.json
     shown = client.get(f"/api/v3/returns/{created.json['return_id']}", headers=auth).json
