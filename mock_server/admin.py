@@ -27,8 +27,9 @@ def state():  # noqa: ANN201 - the app's MockState
 @operation("admin_health")
 def health(params: dict[str, Any], body: None) -> Reply:
     mock = state()
-    return Reply(200, {
-        "status": "ok",
+    writable = mock.store.writable()
+    return Reply(200 if writable else 503, {
+        "status": "ok" if writable else "degraded",
         "package": "sendcloud-mock",
         "version": __version__,
         "schemas_version": mock.spec.version,

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, current_app, g, request
+from flask import Flask, Request, current_app, g, request
+from werkzeug.datastructures import Authorization
 from werkzeug.exceptions import HTTPException
 
 from . import admin_access, cors
@@ -27,7 +29,7 @@ from .service_points import ServicePointIndex
 from .tokens import TokenService
 from .webhooks import install as install_webhooks
 from .spec import ApiSpec
-from .store import Store
+from .store import Store, is_storage_failure
 
 log = logging.getLogger("sendcloud_mock")
 
@@ -37,6 +39,18 @@ PATH_ERROR_STYLES: tuple[tuple[str, Style], ...] = (
     ("/api/v2/brand/", "portal"),
     ("/__admin", "portal"),
 )
+
+
+class SafeRequest(Request):
+    """A request whose hostile headers cannot raise: an `Authorization` header that does not
+    decode (non-ASCII bytes, bad base64, not UTF-8) reads as no credentials, so it is a 401."""
+
+    @property
+    def authorization(self) -> Authorization | None:  # type: ignore[override]
+        try:
+            return super().authorization
+        except (ValueError, UnicodeError, TypeError):
+            return None
 
 
 @dataclass
@@ -63,6 +77,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     if overrides:
         settings = settings.with_(**overrides)
     app = Flask(__name__)
+    app.request_class = SafeRequest
     app.config.update(MAX_CONTENT_LENGTH=None, JSON_SORT_KEYS=False)
     # Django-based production answers every path with and without its trailing slash. With
     # strict slashes off, each rule (whichever blueprint adds it, now or later) matches both
@@ -173,6 +188,19 @@ def _register_error_handlers(app: Flask) -> None:
         api_error = ApiError.one(error.code or 500, code, detail)
         headers = {"Allow": ", ".join(error.valid_methods)} if getattr(error, "valid_methods", None) else {}
         return json_response(api_error.render(error_style(), request.path), error.code or 500, headers)
+
+    @app.errorhandler(sqlite3.DatabaseError)
+    def _storage(error: sqlite3.DatabaseError):  # noqa: ANN202
+        if not is_storage_failure(error):
+            return _unexpected(error)
+        log.error("the store refused a write on %s %s: %s", request.method, request.path, error)
+        if "full" in str(error).lower():
+            api_error = ApiError.one(507, "insufficient_storage", "The fake's store is full (no disk space left); "
+                                     "reads still answer, writes resume when space is freed.")
+        else:
+            api_error = ApiError.one(503, "service_unavailable", "The fake's store cannot be written right now "
+                                     f"({error}); reads still answer.", headers={"Retry-After": "5"})
+        return json_response(api_error.render(error_style(), request.path), api_error.status, api_error.headers)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):  # noqa: ANN202

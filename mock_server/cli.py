@@ -16,6 +16,7 @@ from typing import Any, Sequence
 from . import __version__
 from .admin_access import is_loopback_bind
 from .config import Settings
+from .store import StoreRefused, check_existing
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,7 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to bind (default 8080)")
     serve.add_argument("--workers", type=int, help="worker processes sharing the store (default 2)")
-    serve.add_argument("--threads", type=int, help="threads per worker (default 2)")
+    serve.add_argument("--threads", type=int, help=argparse.SUPPRESS)  # ignored: gevent workers
+    serve.add_argument("--max-connections", type=int,
+                       help="connections each worker holds at once, idle ones included (default 1000)")
     serve.add_argument("--db", help="SQLite file that keeps state across restarts (default: a fresh temporary one)")
     serve.add_argument("--fixtures", help="folder with accounts.json (and partners.json) to load at start")
     serve.add_argument("--label-delay", type=float, help="seconds until a new return is announced (default 10)")
@@ -57,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "health":
         return health(args.url, args.timeout)
     overrides = {name: getattr(args, name) for name in (
-        "host", "port", "workers", "threads", "db", "fixtures", "label_delay", "transit_delay", "delivery_delay",
+        "host", "port", "workers", "threads", "max_connections", "db", "fixtures", "label_delay", "transit_delay", "delivery_delay",
         "jwt_secret", "token_ttl",
         "open_accounts", "validate_responses", "log_level", "log_format", "admin_token")}
     if args.allowed_host:
@@ -70,6 +73,14 @@ def serve(settings: Settings) -> int:
     from .server import run
 
     warn_if_exposed(settings)
+    _raise_open_file_limit(settings.max_connections + 256)
+    if settings.db is not None:
+        try:
+            check_existing(settings.db)
+        except StoreRefused as refused:
+            print(f"sendcloud-mock: refusing --db: {refused}; it was not modified. Point --db at a new file "
+                  "(or one this fake created).", file=sys.stderr)
+            return 2
     if settings.db is None:
         folder = tempfile.mkdtemp(prefix="sendcloud-mock-")
         master = os.getpid()
@@ -77,6 +88,19 @@ def serve(settings: Settings) -> int:
         settings = settings.with_(db=os.path.join(folder, "store.sqlite3"))
     run(settings)
     return 0
+
+
+def _raise_open_file_limit(wanted: int) -> None:
+    """Each held connection is a file descriptor: make room for the connection cap if allowed."""
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        if soft != resource.RLIM_INFINITY and soft < target:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    except (ImportError, ValueError, OSError):
+        pass
 
 
 def warn_if_exposed(settings: Settings) -> None:

@@ -23,8 +23,10 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     workers: int = 2
-    # Threads per worker process (gthread).
+    # Ignored since the workers are gevent workers (kept so existing command lines still work).
     threads: int = 2
+    # Connections each worker holds at once (idle, half-sent or in flight); more wait to be accepted.
+    max_connections: int = 1000
     # None means a fresh temporary database for this run.
     db: str | None = None
     fixtures: str | None = None
@@ -85,7 +87,7 @@ class Settings:
 
 
 _BOOLEAN = {"open_accounts", "validate_responses"}
-_INTEGER = {"port", "workers", "threads", "max_body_bytes", "journal_size"}
+_INTEGER = {"port", "workers", "threads", "max_connections", "max_body_bytes", "journal_size"}
 _LIST = {"allowed_host"}
 _FLOAT = {"label_delay", "transit_delay", "delivery_delay", "token_ttl", "webhook_timeout", "webhook_settle"}
 

@@ -44,6 +44,8 @@ TITLES = {
     415: "Unsupported media type",
     429: "Too many requests",
     500: "Server error",
+    503: "Service unavailable",
+    507: "Insufficient storage",
 }
 
 

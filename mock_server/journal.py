@@ -63,7 +63,10 @@ class RequestJournal:
         return fd
 
     def record(self, entry: dict[str, Any]) -> None:
-        os.write(self._fd(), (json.dumps(entry, separators=(",", ":")) + "\n").encode())
+        try:
+            os.write(self._fd(), (json.dumps(entry, separators=(",", ":")) + "\n").encode())
+        except OSError:
+            pass  # a full disk: the request itself must still be answered
 
     def newest(self, limit: int) -> list[dict[str, Any]]:
         """The newest `limit` entries (at most the configured journal size), newest first."""

@@ -154,16 +154,13 @@ def _param_problem(param: Parameter, code: str, detail: str) -> Problem:
 def parse_body(op: Operation, max_bytes: int) -> Any:
     length = request.content_length
     if length is not None and length > max_bytes:
-        raise ApiError.one(413, "too_large", f"The request body is larger than {max_bytes} bytes.")
+        raise _too_large(max_bytes)
     mimetype = request.mimetype
     if mimetype != "application/json" and not mimetype.endswith("+json"):
         raise ApiError.one(415, "unsupported_media_type",
                            f'Unsupported media type "{request.content_type or ""}" in request. Use application/json.',
                            header="Content-Type")
-    raw = request.get_data(cache=True)
-    if len(raw) > max_bytes:
-        raise ApiError.one(413, "too_large", f"The request body is larger than {max_bytes} bytes.")
-    body = decode_json(raw)
+    body = decode_json(read_body(max_bytes))
     if op.liberal_input:
         body = coerce(op.body_validator, body)  # type: ignore[arg-type]
     errors = list(op.body_validator.iter_errors(body))  # type: ignore[union-attr]
@@ -172,18 +169,102 @@ def parse_body(op: Operation, max_bytes: int) -> Any:
     return body
 
 
+READ_STEP = 64 * 1024
+# Seconds a request body may pause between two pieces before the request is refused.
+BODY_IDLE_SECONDS = 10.0
+
+
+def read_body(max_bytes: int) -> bytes:
+    """The request body, read piece by piece and cut at `max_bytes` while it arrives.
+
+    A streamed (chunked) body has no Content-Length to refuse up front: it is refused with 413
+    as soon as it passes the limit, before the rest arrives. A body whose framing is broken
+    (an invalid chunk size, a missing chunk terminator, a connection cut short) is a 400.
+    Both close the connection, since the rest of the body was never read.
+    """
+    stream = request.environ.get("wsgi.input")
+    if stream is None:
+        return b""
+    length = request.content_length
+    pieces: list[bytes] = []
+    received = 0
+    # A client that stops sending mid-body is cut off, not waited for (gunicorn's socket).
+    sock = request.environ.get("gunicorn.socket")
+    if sock is not None:
+        sock.settimeout(BODY_IDLE_SECONDS)
+    try:
+        while True:
+            want = READ_STEP if length is None else min(READ_STEP, length - received)
+            if want <= 0:
+                break
+            piece = stream.read(want)
+            if not piece:
+                break
+            received += len(piece)
+            if received > max_bytes:
+                raise _too_large(max_bytes)
+            pieces.append(piece)
+    except ApiError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the server's framing errors have no common base class
+        raise ApiError.one(400, "parse_error", f"The request body could not be read ({type(exc).__name__}: "
+                                               f"{str(exc)[:120]}).", pointer="",
+                           headers={"Connection": "close"}) from None
+    finally:
+        if sock is not None:
+            sock.settimeout(None)
+    if length is not None and received < length:
+        raise ApiError.one(400, "parse_error", f"The request body ended after {received} of {length} bytes.",
+                           pointer="", headers={"Connection": "close"})
+    return b"".join(pieces)
+
+
+def _too_large(max_bytes: int) -> ApiError:
+    return ApiError.one(413, "too_large", f"The request body is larger than {max_bytes} bytes.",
+                        headers={"Connection": "close"})
+
+
 def decode_json(raw: bytes) -> Any:
-    """Strict JSON: no NaN or Infinity, no integers SQLite cannot hold, no pathological nesting."""
+    """Strict JSON: no NaN or Infinity, no integers SQLite cannot hold, no pathological nesting,
+    no lone surrogate escapes (text that cannot be stored or sent back as UTF-8)."""
     try:
         text = raw.decode("utf-8")
         body = json.loads(text, parse_constant=_refuse_constant)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         detail = "JSON parse error - " + (str(exc)[:120] if not isinstance(exc, RecursionError) else "nested too deeply")
         raise ApiError.one(400, "parse_error", detail, pointer="") from None
+    if "\\u" in text:  # only escapes can smuggle a lone surrogate past the decoder
+        where = _lone_surrogate(body, [])
+        if where is not None:
+            raise ApiError.one(400, "invalid", "Text must be valid Unicode (a lone surrogate escape such as "
+                                                "\\ud800 is not).", pointer=where)
     where = _oversized_integer(body, [])
     if where is not None:
         raise ApiError.one(400, "invalid", "Ensure this value is a 64-bit integer.", pointer=where)
     return body
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _lone_surrogate(node: Any, path: list[str]) -> str | None:
+    """The JSON pointer of the first key or string holding an unpaired surrogate, if any."""
+    if isinstance(node, str):
+        return "".join("/" + p for p in path) if _SURROGATE.search(node) else None
+    if isinstance(node, dict):
+        for key, value in node.items():
+            step = [*path, key.replace("~", "~0").replace("/", "~1")]
+            if _SURROGATE.search(key):
+                return "".join("/" + p.encode("utf-8", "replace").decode() for p in step)
+            found = _lone_surrogate(value, step)
+            if found is not None:
+                return found.encode("utf-8", "replace").decode()
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found = _lone_surrogate(value, [*path, str(index)])
+            if found is not None:
+                return found
+    return None
 
 
 def _refuse_constant(name: str) -> Any:

@@ -1,4 +1,10 @@
-"""gunicorn, embedded: the production WSGI server behind `sendcloud-mock serve`."""
+"""gunicorn, embedded: the production WSGI server behind `sendcloud-mock serve`.
+
+The workers are gevent workers (measured against gthread and others: see the README's
+"Production server"): slow or idle clients and delayed answers cost a greenlet each, so
+they can never starve the admin API or other clients, and the request path costs no more
+CPU than gthread's.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +15,9 @@ import time
 from datetime import datetime, timezone
 from typing import Any
 
+from gunicorn import util as gunicorn_util
 from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
-from gunicorn.workers.gthread import ThreadWorker
 
 from .config import Settings
 
@@ -60,18 +66,96 @@ class JsonAccessLogger(Logger):
             self.exception("could not write the access log line")
 
 
-class BalancedThreadWorker(ThreadWorker):
-    """A gthread worker that lets an idler sibling take a new connection first.
+def write_json_error(sock: Any, status_int: int, reason: str, mesg: str) -> None:
+    """gunicorn's error answer (sent before the app sees the request), as a v2 JSON error."""
+    body = json.dumps({"error": {"code": status_int, "message": f"{reason}: {mesg}"[:500], "request": ""}},
+                      ensure_ascii=True).encode()
+    head = (f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode("latin-1", "replace")
+    gunicorn_util.write_nonblock(sock, head + body)
 
-    Clients open their keep-alive connections all at once (test suites, wrk); every worker
-    is woken for each, and without a nudge one worker can end up holding all of them while
-    the other idles, halving throughput.
-    """
 
-    def accept(self, listener: Any) -> None:
-        if self.nr_conns:
-            time.sleep(min(0.002, 0.0002 * self.nr_conns))
-        super().accept(listener)
+def closing_on_request(app: Any) -> Any:
+    """Let the app close the connection: a `Connection: close` header it sets (after a body it
+    did not read to the end) makes gunicorn close instead of reading the rest as a next request."""
+
+    def wsgi(environ: dict[str, Any], start_response: Any) -> Any:
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            if any(name.lower() == "connection" and value.lower() == "close" for name, value in headers):
+                owner = getattr(start_response, "__self__", None)
+                if owner is not None and hasattr(owner, "force_close"):
+                    owner.force_close()
+            return start_response(status, headers, exc_info)
+
+        return app(environ, start)
+
+    return wsgi
+
+
+# Below this many connections held, a worker pauses accepting briefly after each one (balance).
+BALANCE_BELOW = 10
+
+
+def _gevent_worker_class() -> type:
+    """gunicorn's gevent worker, patched without `thread`: one OS thread per worker keeps one
+    SQLite connection and one set of read caches (threading.local stays per thread, not per
+    greenlet), while sockets and sleeps become cooperative, so a slow client or a fault
+    rule's delay holds a greenlet, never the worker."""
+    import gunicorn.workers.ggevent as ggevent
+    from gevent.server import StreamServer
+
+    class BalancedStreamServer(StreamServer):
+        """Accepts like gevent's, but after taking a connection while already holding a few,
+        pauses accepting for a moment so an idler sibling worker takes the next one. Clients
+        open their keep-alive connections all at once (test suites, wrk), and without this one
+        worker can end up with all of them while the other idles, halving throughput."""
+
+        balance = False
+
+        def _do_read(self) -> None:
+            # Few connections: one accept at a time (and a pause, below). Many (a crowd of slow
+            # clients): accept in bursts, so a request behind them in the backlog is reached soon.
+            self.max_accept = 1 if self._held() <= BALANCE_BELOW else 100
+            super()._do_read()
+
+        def _held(self) -> int:
+            return self.pool.size - self.pool.free_count() if self.pool is not None else 0
+
+        def do_handle(self, *args: Any) -> None:
+            super().do_handle(*args)
+            held = self._held()
+            if self.balance and 1 < held <= BALANCE_BELOW and self._watcher is not None:
+                self.stop_accepting()
+                self._timer = self.loop.timer(0.0002 * held)
+                self._timer.start(self._start_accepting_if_started)
+
+    class FakeGeventWorker(ggevent.GeventWorker):
+        def init_process(self) -> None:
+            # The server's own rejections (request line or headers too long, broken framing)
+            # answer in Sendcloud's v2 error format too, not in gunicorn's HTML page.
+            gunicorn_util.write_error = write_json_error
+            super().init_process()
+
+        def run(self) -> None:
+            BalancedStreamServer.balance = self.cfg.workers > 1
+            ggevent.StreamServer = BalancedStreamServer
+            super().run()
+
+        def patch(self) -> None:
+            import socket
+
+            import warnings
+
+            from gevent import monkey
+
+            with warnings.catch_warnings():
+                # ssl was imported before the fork (jwt imports it); the fake makes no TLS calls itself.
+                warnings.simplefilter("ignore", monkey.MonkeyPatchWarning)
+                monkey.patch_all(thread=False)
+            self.sockets = [socket.socket(s.FAMILY, socket.SOCK_STREAM, fileno=s.sock.detach())
+                            for s in self.sockets]
+
+    return FakeGeventWorker
 
 
 class FakeServer(BaseApplication):
@@ -84,10 +168,10 @@ class FakeServer(BaseApplication):
         options: dict[str, Any] = {
             "bind": f"{s.host}:{s.port}",
             "workers": max(1, s.workers),
-            # gthread keeps connections alive; 2 threads per worker measured fastest on 2 cores
-            # (benchmarks/run.py): more threads only add GIL contention.
-            "worker_class": "mock_server.server.BalancedThreadWorker",
-            "threads": max(1, s.threads),
+            # gevent workers: a connection (idle, half-sent, or waiting out a fault rule's delay)
+            # holds a greenlet, not the worker; see _gevent_worker_class.
+            "worker_class": _gevent_worker_class(),
+            "worker_connections": max(1, s.max_connections),
             "preload_app": True,
             "graceful_timeout": 20,
             "timeout": 60,
@@ -109,7 +193,7 @@ class FakeServer(BaseApplication):
         from .app import create_app
 
         logging.basicConfig(level=self.settings.log_level.upper())
-        return create_app(self.settings)
+        return closing_on_request(create_app(self.settings))
 
 
 def run(settings: Settings) -> None:

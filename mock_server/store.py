@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import mmap
 import os
+import secrets
 import shutil
 import sqlite3
 import struct
 import tempfile
 import threading
+import urllib.parse
 import weakref
 from contextlib import contextmanager
 from pathlib import Path
@@ -64,6 +67,9 @@ CREATE TABLE IF NOT EXISTS parcels (
     tracking_number TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS parcels_by_return ON parcels (return_id);
+CREATE TABLE IF NOT EXISTS store_identity (
+    id TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS faults (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     data TEXT NOT NULL,
@@ -81,6 +87,63 @@ SQLITE_MAX_INT = 2**63 - 1
 T = TypeVar("T")
 
 
+class StoreRefused(Exception):
+    """The --db file is not one of ours (foreign tables) or is not a readable SQLite database."""
+
+
+# Tables whose presence marks a database as a fake's store (older stores lack store_identity).
+OUR_CORE_TABLES = {"meta", "accounts", "returns"}
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def check_existing(path: str | os.PathLike[str]) -> None:
+    """Refuse a database file that is not ours, or is corrupt, without modifying it in any way.
+
+    Opened read-only and immutable: no WAL switch, no -wal/-shm side files, no tables.
+    An absent or empty file is fine (it becomes a new store).
+    """
+    path = str(path)
+    try:
+        size = os.path.getsize(path)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise StoreRefused(f"cannot read {path}: {exc.strerror or exc}") from None
+    if size == 0:
+        return
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise StoreRefused(f"cannot read {path}: {exc.strerror or exc}") from None
+    if header != SQLITE_HEADER:
+        raise StoreRefused(f"{path} is not an SQLite database (or its header is corrupt)")
+    uri = "file:" + urllib.parse.quote(os.path.abspath(path)) + "?mode=ro&immutable=1"
+    try:
+        conn = sqlite3.connect(uri, uri=True)
+        try:
+            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            problem = conn.execute("PRAGMA quick_check(1)").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise StoreRefused(f"{path} is a corrupt SQLite database ({exc})") from None
+    if problem != "ok":
+        raise StoreRefused(f"{path} is a corrupt SQLite database ({problem})")
+    user_tables = {name for name in tables if not name.startswith("sqlite_")}
+    if user_tables and not OUR_CORE_TABLES <= user_tables:
+        shown = ", ".join(sorted(user_tables)[:5]) + (", ..." if len(user_tables) > 5 else "")
+        raise StoreRefused(f"{path} is not a sendcloud-mock store (it holds other tables: {shown})")
+
+
+def is_storage_failure(error: BaseException) -> bool:
+    """A write the disk refused (full, read-only, I/O error), as opposed to a bug or a constraint."""
+    if not isinstance(error, sqlite3.OperationalError):
+        return isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO)
+    text = str(error).lower()
+    return any(part in text for part in ("full", "disk i/o", "readonly", "read-only", "unable to open"))
+
+
 class Store:
     """A handle on one SQLite database file; safe to share between threads and forked workers."""
 
@@ -93,6 +156,7 @@ class Store:
             weakref.finalize(self, lambda: os.getpid() == owner and shutil.rmtree(folder, ignore_errors=True))
         else:
             self.temporary = False
+            check_existing(path)
         self.path = str(Path(path).resolve())
         self._local = threading.local()
         self._version = WriteCounter(self.path + ".version")
@@ -105,6 +169,11 @@ class Store:
                 row = db.execute("SELECT seq FROM sqlite_sequence WHERE name = ?", (table,)).fetchone()
                 if row is None:
                     db.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", (table, first))
+            if db.execute("SELECT 1 FROM store_identity").fetchone() is None:
+                db.execute("INSERT INTO store_identity (id) VALUES (?)", (secrets.token_hex(16),))
+        # Which store this is: random per database file, kept through resets. Tokens carry it,
+        # so a token of an earlier store (another file, a fresh temporary one) is never valid here.
+        self.identity: str = self.connection().execute("SELECT id FROM store_identity").fetchone()[0]
 
     def connection(self) -> sqlite3.Connection:
         """This thread's connection (a new one after a fork, since SQLite handles must not cross it)."""
@@ -126,17 +195,44 @@ class Store:
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """A write transaction, taken immediately so concurrent writers queue instead of failing."""
         db = self.connection()
-        db.execute("BEGIN IMMEDIATE")
         try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+            try:
+                db.execute("COMMIT")
+            except sqlite3.DatabaseError:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+        except (sqlite3.DatabaseError, OSError) as error:
+            if is_storage_failure(error):
+                self._version.set_degraded(True)
             raise
         else:
-            db.execute("COMMIT")
             self._version.bump()
+            if self._version.degraded():
+                self._version.set_degraded(False)
         finally:
             self._local.own_writes = getattr(self._local, "own_writes", 0) + 1
+
+    def writable(self) -> bool:
+        """Whether writes succeed. After a refused write (say, a full disk), this tries one small
+        write (taking and freeing a few pages) so the answer changes as soon as writes work again."""
+        if not self._version.degraded():
+            return True
+        try:
+            with self.transaction() as db:
+                db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('write_probe', ?)",
+                           (secrets.token_hex(16 * 1024),))
+                db.execute("DELETE FROM meta WHERE key = 'write_probe'")
+        except (sqlite3.DatabaseError, OSError):
+            return False
+        return True
 
     def begin_request(self) -> None:
         """Look once whether another connection committed; keep that answer until end_request()."""
@@ -216,12 +312,14 @@ class WriteCounter:
     goes through Store.transaction(), which bumps it.
     """
 
+    SIZE = 16  # the counter, then the "a write was refused" flag
+
     def __init__(self, path: str) -> None:
         self._path = path
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        if os.fstat(fd).st_size < 8:
-            os.ftruncate(fd, 8)
-        self._map = mmap.mmap(fd, 8)
+        if os.fstat(fd).st_size < self.SIZE:
+            os.ftruncate(fd, self.SIZE)
+        self._map = mmap.mmap(fd, self.SIZE)
         os.close(fd)
         self._thread_lock = threading.Lock()
         self._lock_fd: tuple[int, int] | None = None
@@ -238,6 +336,12 @@ class WriteCounter:
                 struct.pack_into("<Q", self._map, 0, self.read() + 1)
             finally:
                 fcntl.lockf(fd, fcntl.LOCK_UN)
+
+    def degraded(self) -> bool:
+        return struct.unpack_from("<Q", self._map, 8)[0] != 0
+
+    def set_degraded(self, value: bool) -> None:
+        struct.pack_into("<Q", self._map, 8, 1 if value else 0)
 
     def _fd(self) -> int:
         if self._lock_fd is None or self._lock_fd[0] != os.getpid():

@@ -4,6 +4,8 @@ Purposes: `access` (create a return for one outgoing parcel), `service_points` (
 service points), `poller` (poll one return's label) and `label` (download it). Times come
 from the server clock, so an admin clock advance expires tokens like real time would.
 A reset bumps the store's generation: tokens issued before it are refused (no replay).
+Each token also names the store (database file) that issued it: with a fixed signing key,
+a token from an earlier store is refused instead of resolving to another return.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from .store import Store
 ALGORITHM = "HS256"
 ISSUER = "sendcloud-mock"
 PURPOSES = ("access", "service_points", "poller", "label")
-REQUIRED_CLAIMS = ("iss", "iat", "nbf", "exp", "jti", "purpose", "brand", "sub", "gen")
+REQUIRED_CLAIMS = ("iss", "iat", "nbf", "exp", "jti", "purpose", "brand", "sub", "gen", "store")
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class TokenService:
             "brand": brand,
             "sub": str(subject),
             "gen": self._generation(),
+            "store": self._store.identity,
         }
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
 
@@ -75,6 +78,10 @@ class TokenService:
             raise _refused(401, "token_expired", "The token has expired.", where)
         if now < claims["nbf"]:
             raise _refused(401, "invalid_token", "The token is not valid yet.", where)
+        if claims["store"] != self._store.identity:
+            # Same signing key, another store (a restart on a fresh database, a --db file replaced):
+            # its subjects are other rows here, so the token must never resolve.
+            raise _refused(401, "invalid_token", "The token was issued by another store.", where)
         if claims["gen"] != self._generation():
             raise _refused(401, "invalid_token", "The token was issued before the last reset.", where)
         if claims["purpose"] != purpose:

@@ -46,9 +46,9 @@ class Server:
                 self.log.seek(0)
                 raise RuntimeError(self.log.read().decode()[-2000:])
             try:
-                if requests.get(self.url + "/__admin/health", timeout=1).ok:
+                if requests.get(self.url + "/__admin/health", timeout=5).ok:
                     return
-            except requests.ConnectionError:
+            except requests.RequestException:
                 time.sleep(0.05)
         raise TimeoutError("server did not become healthy")
 
