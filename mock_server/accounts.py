@@ -13,6 +13,10 @@ from .errors import ApiError
 from .store import Store, dumps, loads
 
 
+# Longest API key or secret that becomes an open account on first use.
+MAX_OPEN_CREDENTIAL = 128
+
+
 @dataclass(frozen=True)
 class Account:
     id: int
@@ -25,9 +29,10 @@ def normalise_postal_code(value: str) -> str:
 
 
 class Accounts:
-    def __init__(self, store: Store, *, open_accounts: bool) -> None:
+    def __init__(self, store: Store, *, open_accounts: bool, max_open_accounts: int = 10_000) -> None:
         self._store = store
         self._open = open_accounts
+        self._max_open = max_open_accounts
 
     def authenticate(self, authorization: Authorization | None) -> Account:
         """The account behind HTTP Basic credentials, or a 401."""
@@ -36,6 +41,7 @@ class Accounts:
         key, secret = authorization.username, authorization.password or ""
         row = self._row(key)
         if row is None and self._open and secret:
+            self._check_open_account_room(key, secret)
             self.add(name=f"Open account {key[:12]}", api_key=key, api_secret=secret)
             row = self._row(key)
         if row is None or not hmac.compare_digest(row["api_secret"].encode(), secret.encode()):
@@ -43,8 +49,23 @@ class Accounts:
         return Account(row["id"], row["api_key"], row["name"])
 
     def _row(self, key: str) -> Any:
-        return self._store.cached("account:" + key, lambda: self._store.query_one(
-            "SELECT id, api_key, api_secret, name FROM accounts WHERE api_key = ?", (key,)))
+        # Only accounts that exist are remembered: unknown keys are chosen by clients.
+        remembered = self._store.recall(("account", key))
+        if remembered is not None:
+            return remembered
+        row = self._store.query_one("SELECT id, api_key, api_secret, name FROM accounts WHERE api_key = ?", (key,))
+        if row is not None:
+            self._store.remember(("account", key), row)
+        return row
+
+    def _check_open_account_room(self, key: str, secret: str) -> None:
+        if len(key) > MAX_OPEN_CREDENTIAL or len(secret) > MAX_OPEN_CREDENTIAL:
+            raise _unauthorised(f"Open accounts take API keys and secrets of at most {MAX_OPEN_CREDENTIAL} "
+                                "characters.")
+        count = self._store.query_one("SELECT COUNT(*) AS n FROM accounts WHERE from_fixtures = 0")["n"]
+        if count >= self._max_open:
+            raise _unauthorised(f"No more open accounts: this fake already holds {count} "
+                                "(--max-open-accounts). Reset it, or reuse a key.")
 
     def add(self, *, name: str, api_key: str, api_secret: str, brands: Iterable[Mapping[str, Any]] = (),
             outgoing_parcels: Iterable[Mapping[str, Any]] = (), from_fixtures: bool = False) -> Account:
@@ -100,10 +121,15 @@ class Accounts:
         row = self._store.query_one("SELECT id, data FROM brands WHERE id = ?", (brand_id,))
         return None if row is None else {**loads(row["data"]), "id": row["id"]}
 
-    def describe_all(self) -> list[dict[str, Any]]:
-        """Everything a client needs to start: credentials, brands, outgoing parcels."""
+    def count(self) -> int:
+        return int(self._store.query_one("SELECT COUNT(*) AS n FROM accounts")["n"])
+
+    def describe_all(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """Everything a client needs to start: credentials, brands, outgoing parcels (the first
+        `limit` accounts, fixtures first, when given)."""
         described = []
-        for account in self._store.query("SELECT * FROM accounts ORDER BY id"):
+        sql = "SELECT * FROM accounts ORDER BY from_fixtures DESC, id" + (f" LIMIT {int(limit)}" if limit else "")
+        for account in self._store.query(sql):
             brands = [
                 {**loads(row["data"]), "id": row["id"]}
                 for row in self._store.query("SELECT id, data FROM brands WHERE account_id = ? ORDER BY id", (account["id"],))

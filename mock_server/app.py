@@ -85,7 +85,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.url_map.strict_slashes = False
     store = Store(settings.db)
     clock = Clock(store)
-    accounts = Accounts(store, open_accounts=settings.open_accounts)
+    accounts = Accounts(store, open_accounts=settings.open_accounts, max_open_accounts=settings.max_open_accounts)
     fixtures = load_fixtures(settings.fixtures_dir)
     seed(store, accounts, fixtures, only_if_empty=True)
     returns = ReturnsBackend(store, clock, accounts, settings)

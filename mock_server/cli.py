@@ -40,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--token-ttl", type=float, help="lifetime of portal access tokens in seconds (default 3600)")
     serve.add_argument("--open-accounts", action="store_true", default=None,
                        help="any new API key/secret pair becomes an empty account on first use")
+    serve.add_argument("--max-open-accounts", type=int,
+                       help="with --open-accounts, at most this many accounts beyond the fixtures (default 10000)")
     serve.add_argument("--validate-responses", action="store_true", default=None,
                        help="check every response against its schema before sending it")
     serve.add_argument("--admin-token", help="admin calls (all but GET /__admin/health) need Authorization: Bearer TOKEN")
@@ -62,7 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     overrides = {name: getattr(args, name) for name in (
         "host", "port", "workers", "threads", "max_connections", "db", "fixtures", "label_delay", "transit_delay", "delivery_delay",
         "jwt_secret", "token_ttl",
-        "open_accounts", "validate_responses", "log_level", "log_format", "admin_token")}
+        "open_accounts", "max_open_accounts", "validate_responses", "log_level", "log_format", "admin_token")}
     if args.allowed_host:
         overrides["allowed_host"] = tuple(args.allowed_host)
     return serve(Settings.from_env(**overrides))

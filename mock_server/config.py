@@ -43,6 +43,8 @@ class Settings:
     token_ttl: float = 3600.0
     # Every key/secret pair becomes an (empty) account on first use.
     open_accounts: bool = False
+    # At most this many accounts beyond the fixtures (open accounts stop being created).
+    max_open_accounts: int = 10_000
     # Validate every response against its schema before sending it (on in tests).
     validate_responses: bool = False
     max_body_bytes: int = 1_000_000
@@ -87,7 +89,7 @@ class Settings:
 
 
 _BOOLEAN = {"open_accounts", "validate_responses"}
-_INTEGER = {"port", "workers", "threads", "max_connections", "max_body_bytes", "journal_size"}
+_INTEGER = {"port", "workers", "threads", "max_connections", "max_open_accounts", "max_body_bytes", "journal_size"}
 _LIST = {"allowed_host"}
 _FLOAT = {"label_delay", "transit_delay", "delivery_delay", "token_ttl", "webhook_timeout", "webhook_settle"}
 

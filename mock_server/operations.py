@@ -241,7 +241,34 @@ def decode_json(raw: bytes) -> Any:
     where = _oversized_integer(body, [])
     if where is not None:
         raise ApiError.one(400, "invalid", "Ensure this value is a 64-bit integer.", pointer=where)
+    where = _overlong_array(body, [])
+    if where is not None:
+        raise ApiError.one(400, "max_length", f"Ensure this field has no more than {MAX_ARRAY_ITEMS} elements.",
+                           pointer=where)
     return body
+
+
+# Longest array any request body may hold (schemas may say less): validating and storing a
+# million-element list would cost seconds and megabytes for nothing a real integration sends.
+MAX_ARRAY_ITEMS = 1000
+
+
+def _overlong_array(node: Any, path: list[str]) -> str | None:
+    if isinstance(node, list):
+        if len(node) > MAX_ARRAY_ITEMS:
+            return "".join("/" + p for p in path)
+        for index, value in enumerate(node):
+            if isinstance(value, (list, dict)):
+                found = _overlong_array(value, [*path, str(index)])
+                if found is not None:
+                    return found
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if isinstance(value, (list, dict)):
+                found = _overlong_array(value, [*path, key.replace("~", "~0").replace("/", "~1")])
+                if found is not None:
+                    return found
+    return None
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")

@@ -15,6 +15,7 @@ import tempfile
 import threading
 import urllib.parse
 import weakref
+from collections import OrderedDict
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator, TypeVar
@@ -84,6 +85,8 @@ CREATE TABLE IF NOT EXISTS faults (
 FIRST_IDS = {"returns": 1_750_000, "parcels": 300_000_000, "brands": 100, "outgoing_parcels": 250_000_000}
 
 SQLITE_MAX_INT = 2**63 - 1
+# Values each thread remembers between writes (see Store.cached): bounded, least recently used out.
+CACHE_ENTRIES = 4096
 T = TypeVar("T")
 
 
@@ -180,7 +183,8 @@ class Store:
         conn = getattr(self._local, "conn", None)
         if conn is not None and self._local.pid == os.getpid():
             return conn
-        self._local.cache = {}
+        self._local.cache = OrderedDict()
+        self._local.__dict__.pop("cache_version", None)
         self._local.__dict__.pop("data_version", None)
         conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
         conn.row_factory = sqlite3.Row
@@ -251,26 +255,44 @@ class Store:
         For state read on every request but rarely changed (the clock offset, fault rules,
         accounts, settled views): the shared write counter, read once per request (or per call
         outside one), tells when any process committed; this thread's own commits are counted too.
+        At most CACHE_ENTRIES values are kept per thread, the least recently used dropped first;
+        callers only remember what exists (never a miss keyed by a value a client chose).
         """
         cache = self._cache()
-        if key not in cache:
-            cache[key] = load()
-        return cache[key]
+        try:
+            value = cache[key]
+        except KeyError:
+            value = load()
+            self._keep(cache, key, value)
+            return value
+        cache.move_to_end(key)
+        return value
 
     def remember(self, key: Any, value: Any) -> None:
-        self._cache()[key] = value
+        self._keep(self._cache(), key, value)
 
     def recall(self, key: Any) -> Any:
-        return self._cache().get(key)
+        cache = self._cache()
+        value = cache.get(key)
+        if value is not None:
+            cache.move_to_end(key)
+        return value
 
-    def _cache(self) -> dict[Any, Any]:
-        if not getattr(self._local, "pinned", False) or "data_version" not in self._local.__dict__:
+    @staticmethod
+    def _keep(cache: OrderedDict[Any, Any], key: Any, value: Any) -> None:
+        cache[key] = value
+        if len(cache) > CACHE_ENTRIES:
+            cache.popitem(last=False)
+
+    def _cache(self) -> OrderedDict[Any, Any]:
+        local = self._local.__dict__
+        if not local.get("pinned", False) or "data_version" not in local:
             self._refresh()
-        version = (self._local.data_version, getattr(self._local, "own_writes", 0))
-        cache = self._local.__dict__.setdefault("cache", {})
-        if cache.get("__version__") != version:
-            cache.clear()
-            cache["__version__"] = version
+        version = (local["data_version"], local.get("own_writes", 0))
+        cache = local.get("cache")
+        if cache is None or local.get("cache_version") != version:
+            cache = local["cache"] = OrderedDict()
+            local["cache_version"] = version
         return cache
 
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:

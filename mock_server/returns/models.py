@@ -28,6 +28,18 @@ KG_PER_UNIT = {"kg": 1.0, "g": 0.001, "lbs": 0.45359237, "oz": 0.028349523125}
 CM_PER_UNIT = {"cm": 1.0, "mm": 0.1, "m": 100.0, "yd": 91.44, "ft": 30.48, "in": 2.54}
 EXTERNAL_REFERENCE_TAKEN = "External reference has already been used in another return."
 SCAN_BATCH = 200
+# A list page holds at most this many bytes of stored returns (at least one return): a page of
+# 100 returns of a megabyte each must not cost a worker 100 MB. The rest follows on the next page.
+PAGE_BYTE_BUDGET = 2_000_000
+
+
+def within_budget(records: list[ReturnRecord]) -> list[ReturnRecord]:
+    total = 0
+    for index, record in enumerate(records):
+        total += record.size
+        if total > PAGE_BYTE_BUDGET and index > 0:
+            return records[:index]
+    return records
 # Sendcloud's multi-collo limit: one return ships in at most this many parcels.
 MAX_COLLI = 20
 # Every carrier's number format has room for this many distinct serials.
@@ -51,6 +63,8 @@ class ReturnRecord:
     cancelled_at: float | None
     data: dict[str, Any]
     parcels: tuple[Parcel, ...]
+    # Bytes of the stored JSON (a list page's byte budget counts them).
+    size: int = 0
 
     @property
     def request(self) -> dict[str, Any]:
@@ -266,7 +280,7 @@ class ReturnsBackend:
                     (row["id"],))
             )
         return ReturnRecord(row["id"], row["account_id"], row["created_at"], row["cancelled_at"],
-                            loads(row["data"]), parcels)
+                            loads(row["data"]), parcels, len(row["data"]))
 
     def page(self, account: Account, *, cursor: Cursor, page_size: int, where: ListFilter) -> Page:
         """One keyset page, newest first; `next`/`previous` cursors pivot on return ids."""
@@ -275,8 +289,8 @@ class ReturnsBackend:
         if not cursor.reverse:
             found = self._take(account, where, keep, older_than=cursor.position, count=cursor.offset + page_size + 1)
             found = found[cursor.offset:]
-            records = found[:page_size]
-            has_next = len(found) > page_size
+            records = within_budget(found[:page_size])
+            has_next = len(found) > len(records)
             next_cursor = Cursor(position=records[-1].id) if has_next and records else None
             previous_cursor = None
             if records and self._take(account, where, keep, newer_than=records[0].id, count=1):
@@ -284,8 +298,9 @@ class ReturnsBackend:
         else:
             found = self._take(account, where, keep, newer_than=cursor.position, count=cursor.offset + page_size + 1)
             found = found[cursor.offset:]
-            records = list(reversed(found[:page_size]))
-            previous_cursor = Cursor(reverse=True, position=records[0].id) if len(found) > page_size else None
+            kept = within_budget(found[:page_size])
+            records = list(reversed(kept))
+            previous_cursor = Cursor(reverse=True, position=records[0].id) if len(found) > len(kept) else None
             next_cursor = None
             if records and self._take(account, where, keep, older_than=records[-1].id, count=1):
                 next_cursor = Cursor(position=records[-1].id)
