@@ -216,7 +216,10 @@ def read_body(max_bytes: int) -> bytes:
     if length is not None and received < length:
         raise ApiError.one(400, "parse_error", f"The request body ended after {received} of {length} bytes.",
                            pointer="", headers={"Connection": "close"})
-    return b"".join(pieces)
+    data = b"".join(pieces)
+    # Later readers (request.get_data(), get_json()) see the body read here, not a drained stream.
+    request._cached_data = data  # noqa: SLF001 - werkzeug's own cache of get_data()
+    return data
 
 
 def _too_large(max_bytes: int) -> ApiError:
