@@ -5,6 +5,7 @@ COPY pyproject.toml README.md ./
 COPY mock_server ./mock_server
 COPY schemas ./schemas
 COPY fixtures ./fixtures
+COPY examples ./examples
 COPY contracts ./contracts
 RUN python -m venv /opt/venv \
     && /opt/venv/bin/pip install --no-cache-dir .

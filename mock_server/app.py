@@ -149,11 +149,12 @@ def _register_request_scope(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from . import admin, openapi
+    from .inspector import blueprint as inspector
     from .portal import blueprint as portal
     from .portal import points
     from .returns import documents, v2, v3
 
-    for blueprint in (v3.bp, v2.bp, documents.bp, portal.bp, points.bp, admin.bp, openapi.bp):
+    for blueprint in (v3.bp, v2.bp, documents.bp, portal.bp, points.bp, admin.bp, inspector.bp, openapi.bp):
         app.register_blueprint(blueprint)
 
 

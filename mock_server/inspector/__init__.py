@@ -1,0 +1,1 @@
+"""The inspector page at /__admin/ui."""
