@@ -158,3 +158,20 @@ def test_the_fake_serves_the_example_portal_itself(browser, fake: str) -> None:
     browser.get(f"{fake}/__admin/examples/return-portal/")
     wait_for(browser, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "settings")
     assert fake in by_id(browser, "api-info").text
+
+
+def test_inspector_sign_in_with_the_admin_token(browser, tmp_path: Path) -> None:
+    """With --admin-token, ?token= signs Chromium in; the cookie is invisible to scripts and opens every page."""
+    from selenium.webdriver.common.by import By
+
+    app = create_app(Settings(db=str(tmp_path / "locked.sqlite3"), admin_token="browser-token"))
+    with browser_support.serve_app(app) as fake:
+        browser.get(f"{fake}/__admin/ui")
+        assert "authentication_failed" in browser.find_element(By.TAG_NAME, "body").text
+        browser.get(f"{fake}/__admin/ui?token=browser-token")
+        assert browser.current_url == f"{fake}/__admin/ui"
+        assert browser.find_element(By.CSS_SELECTOR, "h1").text == "Newest returns"
+        assert browser.execute_script("return document.cookie") == ""  # HttpOnly
+        browser.get(f"{fake}/__admin/ui/requests")
+        assert browser.find_element(By.CSS_SELECTOR, "h1").text.startswith("Requests")
+        browser.delete_all_cookies()

@@ -169,3 +169,38 @@ def test_example_portal_fetches_nothing_from_elsewhere() -> None:
         text = (folder / name).read_text()
         assert not re.search(r"(src|href)\s*=\s*\"(https?:)?//", text), name
         assert "@import" not in text and "url(http" not in text, name
+
+
+def test_admin_token_signs_the_browser_in_with_a_strict_cookie(settings) -> None:
+    """With an admin token, /__admin/ui?token= sets an HttpOnly, SameSite=Strict cookie the admin guard accepts."""
+    from mock_server import create_app
+
+    app = create_app(settings, admin_token="s3cret-token")
+    app.testing = True
+    client = app.test_client()
+    assert client.get("/__admin/ui").status_code == 401
+    assert client.get("/__admin/requests").status_code == 401
+    assert client.get("/__admin/ui?token=wrong").status_code == 401
+    assert client.get_cookie("sendcloud_mock_admin", path="/__admin") is None
+    signed = client.get("/__admin/ui?token=s3cret-token")
+    assert signed.status_code == 303 and signed.headers["Location"].endswith("/__admin/ui")
+    cookie = signed.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/__admin" in cookie
+    assert "token=" not in signed.headers["Location"]
+    assert client.get("/__admin/ui").status_code == 200
+    assert client.get("/__admin/ui/requests").status_code == 200
+    assert client.get("/__admin/requests").status_code == 200  # the admin calls the pages make
+    assert client.post("/__admin/ui/clock/advance", data={"amount": "1", "unit": "seconds"}).status_code == 303
+    client.post("/__admin/ui/signout")
+    assert client.get("/__admin/ui").status_code == 401
+
+
+def test_a_wrong_cookie_is_refused(settings) -> None:
+    """A cookie that is not the admin token opens nothing."""
+    from mock_server import create_app
+
+    app = create_app(settings, admin_token="s3cret-token")
+    client = app.test_client()
+    client.set_cookie("sendcloud_mock_admin", "guess", path="/__admin")
+    assert client.get("/__admin/ui").status_code == 401
+    assert client.get("/__admin/faults").status_code == 401

@@ -25,7 +25,7 @@
   };
 
   const $ = (id) => document.getElementById(id);
-  const state = { settings: null, found: null, points: [] };
+  const state = { settings: null, found: null, points: [], paymentUrl: null };
 
   function el(tag, attrs, ...children) {
     const node = document.createElement(tag);
@@ -260,6 +260,7 @@
       $("label").hidden = false;
       $("return-id").textContent = String(body.return);
       document.body.dataset.returnId = String(body.return);
+      state.paymentUrl = body.payment_url || null;
       setStatus("announcing", "Creating your label...");
       poll(body.poller_url);
     } catch (failure) {
@@ -279,7 +280,8 @@
       if (status === 202) {
         if (body.status === "awaiting_payment") {
           setStatus("awaiting_payment", "Waiting for your payment.");
-          if (body.payment_url) { $("payment-link").href = body.payment_url; $("payment").hidden = false; }
+          const pay = body.payment_url || state.paymentUrl;
+          if (pay) { $("payment-link").href = pay; $("payment").hidden = false; }
         } else {
           setStatus(body.status || "announcing", "Creating your label...");
         }

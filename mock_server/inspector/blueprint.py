@@ -23,10 +23,10 @@ from ..config import resource_dir
 from ..errors import ApiError
 from ..returns.documents import render_return_label
 from . import queries
+from .session import COOKIE
 
 bp = Blueprint("inspector", __name__, url_prefix="/__admin", template_folder="templates")
 
-COOKIE = "sendcloud_mock_admin"
 UNITS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
 # The inspector's pages may load only their own origin's resources.
 CSP = ("default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
@@ -59,7 +59,8 @@ def _page(template: str, status: int = 200, **context: Any) -> Response:
     mock = _mock()
     html = render_template(template, now=iso(mock.clock.now()), frozen=mock.clock.is_frozen(),
                            notice=request.args.get("notice"), error=request.args.get("error"),
-                           signed_in=admin_token() is not None, **context)
+                           signed_in=admin_token() is not None, has_webhooks=_webhooks() is not None,
+                           **context)
     response = Response(html, status=status, mimetype="text/html")
     response.headers["Content-Security-Policy"] = CSP
     response.headers["Cache-Control"] = "no-store"
@@ -227,6 +228,36 @@ def freeze() -> Response:
     frozen = request.form.get("frozen") == "true"
     _mock().clock.freeze(frozen)
     return _back("/__admin/ui/clock", notice="Frozen." if frozen else "Running.")
+
+
+# -- webhook deliveries (when the webhooks package is installed in the app) ----------------
+
+
+def _webhooks() -> Any:
+    return current_app.extensions.get("sendcloud_mock_webhooks")
+
+
+@bp.get("/ui/webhooks")
+def webhooks() -> Response:
+    hooks = _webhooks()
+    if hooks is None:
+        abort(404)
+    account = request.args.get("account") or None
+    deliveries = hooks.store.deliveries(account=account, event=None, status=None, limit=100)
+    return _page("webhooks.html", title="Webhook deliveries", deliveries=deliveries, account=account,
+                 pretty=_pretty)
+
+
+@bp.post("/ui/webhooks/<int:delivery_id>/redeliver")
+def redeliver(delivery_id: int) -> Response:
+    hooks = _webhooks()
+    if hooks is None:
+        abort(404)
+    new_id = hooks.store.redeliver(delivery_id)
+    if new_id is None:
+        return _back("/__admin/ui/webhooks", error="No webhook delivery has this id.")
+    hooks.send_now(hooks.store.delivery(new_id)["account"], new_id)
+    return _back("/__admin/ui/webhooks", notice=f"Redelivered as delivery {new_id}.")
 
 
 # -- the example portal ------------------------------------------------------------------
