@@ -1,7 +1,8 @@
 """Who may call the admin API (/__admin/*): a bearer token, and a guard against DNS rebinding.
 
 With `--admin-token`, every admin call except `GET /__admin/health` must carry
-`Authorization: Bearer TOKEN` (401 JSON otherwise). Without one, a web page could still
+`Authorization: Bearer TOKEN` (401 JSON otherwise), or the inspector's sign-in cookie
+(`/__admin/ui?token=TOKEN` sets it; see inspector/session.py). Without one, a web page could still
 make a browser on the same machine call the fake by pointing a name it owns at 127.0.0.1
 (DNS rebinding): the browser then sends that name as `Host`. So without a token an admin
 call is only answered when its `Host` is a name no public attacker can own: a loopback
@@ -18,6 +19,7 @@ from collections.abc import Iterable
 from flask import Flask, request
 
 from .errors import ApiError
+from .inspector import session
 
 ADMIN_PREFIX = "/__admin"
 OPEN_ADMIN_PATHS = {"/__admin/health", "/__admin/health/"}
@@ -84,6 +86,8 @@ def install(app: Flask, *, token: str | None, allowed_hosts: Iterable[str]) -> N
         if expected is not None:
             given = request.environ.get("HTTP_AUTHORIZATION", "").strip().encode("latin-1", "replace")
             if not hmac.compare_digest(given, expected):
+                if session.signing_in() or session.cookie_matches(token):  # the inspector, in a browser
+                    return
                 detail = ("Authentication credentials were not provided." if not given
                           else "Invalid admin token.")
                 raise ApiError.one(401, "authentication_failed",

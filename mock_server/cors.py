@@ -2,8 +2,8 @@
 
 Three groups of paths, three answers:
 
-- **Public** (the Return portal API, service points, the payment page, the OpenAPI
-  document): built to be called from a customer's browser on the shop's own origin, so
+- **Public** (the Return portal API, service points, the payment page, portal media,
+  the OpenAPI document): built to be called from a customer's browser on the shop's own origin, so
   every answer (errors and injected faults included) carries `Access-Control-Allow-Origin: *`
   and a preflight `OPTIONS` is answered 204 with the methods the path accepts and the
   request headers it reads. No credentials mode: the Bearer header and `?token=` URLs
@@ -32,6 +32,8 @@ PUBLIC_PREFIXES: tuple[str, ...] = (
     "/api/v2/brand/",          # the Return portal API: settings, lookup, create, polling, download, payment
     "/api/v2/service-points",  # service point search and details (servicepoints.sendcloud.sc)
     "/api/v2/carriers",        # the service points API's carrier list
+    "/payments/",              # the customer's payment page of a paid-returns portal
+    "/media/",                 # brand and carrier logos, return images the portal shows
     "/openapi.json",
 )
 ADMIN_PREFIX = "/__admin"
