@@ -79,6 +79,12 @@
     $("brand-name").textContent = `${brand.name || BRAND} returns`;
     if (brand.color) document.documentElement.style.setProperty("--brand", brand.color);
     link($("brand-website"), brand.website, brand.website);
+    const logo = (brand.screen_logo && brand.screen_logo.url) || (typeof brand.screen_thumb === "string" && brand.screen_thumb);
+    if (logo) { $("brand-logo").src = logo; $("brand-logo").alt = brand.name || ""; $("brand-logo").hidden = false; }
+    if (portal.layout && portal.layout.helper_text) {
+      $("helper-text").textContent = portal.layout.helper_text;
+      $("helper-text").hidden = false;
+    }
     link($("support-link"), portal.support_url);
     link($("policy-link"), portal.return_policy_url);
     document.body.dataset.ready = "settings";

@@ -275,12 +275,10 @@ def example_portal(name: str = "index.html") -> Response:
     if found is None or not Path(found).is_file():
         abort(404)
     kind = mimetypes.guess_type(found)[0] or "application/octet-stream"
-    response = Response(Path(found).read_bytes(), mimetype=kind)
+    content = Path(found).read_bytes()
+    if name == "index.html" and not request.path.endswith("/"):
+        # Without the slash (answered too, never redirected) relative links need a base to resolve.
+        content = content.replace(b"<head>", b'<head>\n  <base href="/__admin/examples/return-portal/">', 1)
+    response = Response(content, mimetype=kind)
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-@bp.get("/examples/return-portal")
-def example_portal_slash() -> Response:
-    return redirect("/__admin/examples/return-portal/" + ("?" + request.query_string.decode("latin-1")
-                                                            if request.query_string else ""), code=301)
