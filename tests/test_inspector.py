@@ -206,3 +206,19 @@ def test_a_wrong_cookie_is_refused(settings) -> None:
     client.set_cookie("sendcloud_mock_admin", "guess", path="/__admin")
     assert client.get("/__admin/ui").status_code == 401
     assert client.get("/__admin/faults").status_code == 401
+
+
+def test_webhook_deliveries_are_listed(client, auth, return_body) -> None:
+    """With a webhook configured, the inspector lists its deliveries with their body, and redelivers one."""
+    configured = client.put("/__admin/accounts/test_api_key_stroopwafel/webhook",
+                            json={"url": "http://127.0.0.1:9/hook", "signature_key": "k"})
+    assert configured.status_code == 200, configured.json
+    create(client, auth, return_body)
+    client.post("/__admin/clock/advance", json={"seconds": 11})
+    html = page(client, "/__admin/ui/webhooks")
+    assert 'href="/__admin/ui/webhooks"' in html
+    delivery_ids = [int(found) for found in re.findall(r'data-delivery-id="(\d+)"', html)]
+    assert delivery_ids and "return_created" in html
+    again = client.post(f"/__admin/ui/webhooks/{delivery_ids[-1]}/redeliver")
+    assert again.status_code == 303
+    assert len(re.findall(r'data-delivery-id="', page(client, "/__admin/ui/webhooks"))) == len(delivery_ids) + 1
