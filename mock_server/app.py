@@ -151,10 +151,11 @@ def _register_blueprints(app: Flask) -> None:
     from . import admin, openapi
     from .inspector import blueprint as inspector
     from .portal import blueprint as portal
-    from .portal import points
+    from .portal import media, payments, points
     from .returns import documents, v2, v3
 
-    for blueprint in (v3.bp, v2.bp, documents.bp, portal.bp, points.bp, admin.bp, inspector.bp, openapi.bp):
+    for blueprint in (v3.bp, v2.bp, documents.bp, portal.bp, points.bp, media.bp, payments.bp, admin.bp, inspector.bp,
+                      openapi.bp):
         app.register_blueprint(blueprint)
 
 

@@ -9,9 +9,13 @@ from flask import Blueprint, current_app, g, request
 
 from ..errors import ApiError
 from ..guards import base_url
-from ..operations import Reply, operation
+from ..operations import Reply, check_response, json_response, operation
 from ..returns.documents import render_return_label
 from .models import Brand, PortalBackend
+from .payments import PAYMENT_TOKEN_TTL, payment_url
+
+# The lookup members omit_service_points=true leaves out.
+OMITTED_BY_LOOKUP = ("service_point", "labelless_service_point", "shop_distances")
 
 bp = Blueprint("return_portal", __name__, url_prefix="/api/v2/brand/<brand_domain>/return-portal")
 
@@ -34,12 +38,17 @@ def _url(brand: Brand, path: str, token: str) -> str:
     return f"{base_url()}api/v2/brand/{brand.domain}/return-portal/{path}?{urlencode({'token': token})}"
 
 
+def media_url() -> str:
+    return f"{base_url()}media/"
+
+
 @bp.get("")
 @operation("portal_settings")
 def settings(params: dict[str, Any], body: None) -> Reply:
     portal = _portal()
     brand = portal.brand(params["brand_domain"])
-    return Reply(200, portal.settings(brand, params.get("language", "en-GB")))
+    language = portal.match_language(brand, params.get("language"))
+    return Reply(200, portal.settings(brand, language, media_url=media_url()))
 
 
 @bp.get("/outgoing")
@@ -48,10 +57,15 @@ def outgoing(params: dict[str, Any], body: None) -> Reply:
     portal, mock = _portal(), _mock()
     brand = portal.brand(params["brand_domain"])
     parcel = portal.find_outgoing(brand, postal_code=params["postal_code"], identifier=params["identifier"])
-    found = portal.outgoing(brand, parcel, now=mock.clock.now())
+    omit = bool(params.get("omit_service_points"))
+    found = portal.outgoing(brand, parcel, now=mock.clock.now(), media_url=media_url(), omit_service_points=omit)
     found["access_token"] = mock.tokens.issue(purpose="access", brand=brand.domain, subject=parcel.id)
     found["service_points_token"] = mock.tokens.issue(purpose="service_points", brand=brand.domain, subject=parcel.id)
-    return Reply(200, {**found, "data": dict(found)})
+    reply = Reply(200, {**found, "data": dict(found)})
+    if omit:
+        # The schema would fill the left-out suggestions with null; production leaves them out.
+        return without_members(reply, OMITTED_BY_LOOKUP)
+    return reply
 
 
 def _access_token(brand_domain: str) -> None:
@@ -80,8 +94,12 @@ def incoming(params: dict[str, Any], body: dict[str, Any]) -> Reply:
     poller = mock.tokens.issue(purpose="poller", brand=brand.domain, subject=record.id,
                                ttl=max(mock.settings.token_ttl, 7 * 86400))
     parcel_ids = [p.id for p in record.parcels]
-    return Reply(201, {"poller_url": _url(brand, "label/polling", poller), "return": record.id,
-                       "incoming_parcel": parcel_ids[0], "incoming_parcels": parcel_ids})
+    answer = {"poller_url": _url(brand, "label/polling", poller), "return": record.id,
+              "incoming_parcel": parcel_ids[0], "incoming_parcels": parcel_ids}
+    if record.data.get("status") == "awaiting_payment":
+        answer["payment_url"] = payment_url(mock.tokens.issue(purpose="payment", brand=brand.domain,
+                                                              subject=record.id, ttl=PAYMENT_TOKEN_TTL))
+    return Reply(201, answer)
 
 
 def _return_for(params: dict[str, Any]):  # noqa: ANN202 - (brand, record)
@@ -129,3 +147,16 @@ def download(params: dict[str, Any], body: None) -> Reply:
     pdf = render_return_label(record, record.parcels[0].id, params.get("paper_size", "a6"))
     return Reply(200, raw=pdf, mimetype="application/pdf",
                  headers={"Content-Disposition": f'attachment; filename="return-label-{record.id}.pdf"'})
+
+
+def without_members(reply: Reply, names: tuple[str, ...]) -> Any:
+    """The reply laid out by its schema, then with `names` removed from the top and from `data`."""
+    mock = _mock()
+    op = mock.spec.operations[g.operation_id]
+    body = op.shapes[reply.status](reply.data)
+    for holder in (body, body.get("data") or {}):
+        for name in names:
+            holder.pop(name, None)
+    if mock.settings.validate_responses:
+        check_response(op, reply.status, body)
+    return Reply(reply.status, raw=json_response(body).get_data(), mimetype="application/json")

@@ -6,6 +6,7 @@ portal adds its reason, refund, delivery option, items and the outgoing parcel i
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -18,6 +19,18 @@ from ..service_points import ServicePointIndex, shop_distances
 from ..store import Store, loads
 
 LANGUAGES = ("en-GB", "de-DE", "es-ES", "fr-FR", "nl-NL", "it-IT", "en-US")
+LOGO_KINDS = ("screen", "print", "overlay")
+FEATURES = ("tracking_page", "tracking_email", "tracking_sms", "tracking_whatsapp", "returns_portal")
+DEFAULT_FEATURES = ("tracking_page", "tracking_email", "returns_portal")
+# The national postal carrier of a customer's country: (carrier, drop-off finder, customer service page).
+NATIONAL_CARRIERS = {
+    "NL": ("postnl", "https://www.postnl.nl/locatiewijzer/", "https://www.postnl.nl/klantenservice/"),
+    "BE": ("bpost", "https://www.bpost.be/nl/postpunten-en-brievenbussen", "https://www.bpost.be/nl/contact"),
+    "DE": ("dhl_de", "https://www.dhl.de/de/privatkunden/dhl-standorte-finden.html",
+           "https://www.dhl.de/de/privatkunden/kundenservice.html"),
+    "FR": ("colissimo", "https://www.laposte.fr/particulier/outils/trouver-un-bureau-de-poste",
+           "https://www.colissimo.fr/contact"),
+}
 # Sendcloud shipping method ids of each carrier's return product, as the lookup lists them.
 RETURN_SHIPPING_METHODS = {"postnl": 2406, "dhl": 1163, "dpd": 4417, "ups": 5321, "gls_eu": 4630, "colissimo": 3021,
                            "bpost": 2920, "hermes_de": 3865, "dhl_de": 3650, "mondial_relay": 4105,
@@ -69,23 +82,47 @@ class PortalBackend:
         return Brand(row["id"], Account(row["account_id"], row["api_key"], row["account_name"]), row["domain"],
                      data.get("name", row["domain"]), data)
 
-    def settings(self, brand: Brand, language: str) -> dict[str, Any]:
+    def settings(self, brand: Brand, language: str, *, media_url: str) -> dict[str, Any]:
+        """The portal as the merchant set it up, in `language` (already matched); logos live under media_url."""
         portal = brand.portal
         return {"portal": {
             "reasons": [{"id": r["id"], "description": _translated(r["description"], language)}
                         for r in portal.get("reasons", [])],
             "refund_options": portal.get("refund_options", []),
             "delivery_options": portal.get("delivery_options", []),
-            "carriers": [_carrier(code) for code in brand.carriers],
+            "carriers": [carrier_view(code, media_url) for code in brand.carriers],
             "enable_labelless": bool(portal.get("enable_labelless")),
             "enable_paid_returns": bool(portal.get("enable_paid_returns")),
+            "enable_branded_header": bool(portal.get("enable_branded_header")),
+            "enable_branded_footer": bool(portal.get("enable_branded_footer")),
+            "layout": _layout(brand, media_url),
             "return_fee": portal.get("return_fee"),
             "language": language,
             "support_url": portal.get("support_url"),
             "return_policy_url": portal.get("return_policy_url"),
-            "brand": {"id": brand.id, "name": brand.name, "domain": brand.domain,
-                      "color": portal.get("color"), "website": portal.get("website")},
+            "brand": _brand_view(brand, media_url),
         }}
+
+    def languages(self, brand: Brand) -> tuple[str, ...]:
+        return tuple(brand.portal.get("languages") or LANGUAGES)
+
+    def match_language(self, brand: Brand, requested: str | None) -> str:
+        """The portal's language closest to what the client asked for: exact (any case), else same language."""
+        configured = self.languages(brand)
+        if requested is None:
+            return "en-GB" if "en-GB" in configured else configured[0]
+        wanted = requested.strip().replace("_", "-").lower()
+        for tag in configured:
+            if tag.lower() == wanted:
+                return tag
+        primary = wanted.split("-")[0]
+        for tag in configured:
+            if tag.split("-")[0].lower() == primary:
+                return tag
+        choices = ", ".join(json.dumps(tag) for tag in configured)
+        raise ApiError.one(400, "invalid_choice",
+                           f"{json.dumps(requested[:40])} is not a valid choice. Valid choices: {choices}.",
+                           parameter="language")
 
     # -- outgoing lookup -----------------------------------------------------------------
 
@@ -104,10 +141,22 @@ class PortalBackend:
         raise ApiError.one(400, "invalid_postal_code", "The postal code you provided is invalid.",
                            parameter="postal_code")
 
-    def outgoing(self, brand: Brand, parcel: OutgoingParcel, *, now: float) -> dict[str, Any]:
-        """The lookup answer, without its tokens."""
+    def outgoing(self, brand: Brand, parcel: OutgoingParcel, *, now: float, media_url: str,
+                 omit_service_points: bool = False) -> dict[str, Any]:
+        """The lookup answer, without its tokens; omit_service_points leaves out the drop-off suggestions."""
         address = parcel.data["to_address"]
         where = self._points.locate(address["country_code"], address.get("postal_code"), address.get("city"))
+        national, contact = national_carrier(address["country_code"], media_url)
+        found: dict[str, Any] = {
+            "parcel": _parcel_view(parcel, where),
+            "products": [_product_view(item) for item in parcel.data.get("items", [])],
+            "carriers": [carrier_view(code, media_url) for code in brand.carriers],
+            "shipping_method_ids": [RETURN_SHIPPING_METHODS[c] for c in brand.carriers if c in RETURN_SHIPPING_METHODS],
+            "national_carrier": national,
+            "national_carrier_contact": contact,
+        }
+        if omit_service_points:
+            return found
         moment = datetime.fromtimestamp(now, tz=timezone.utc)
         nearest = labelless = None
         if where is not None:
@@ -115,16 +164,11 @@ class PortalBackend:
             if brand.portal.get("enable_labelless") and any(CARRIERS[c].labelless for c in brand.carriers
                                                            if c in CARRIERS):
                 labelless = self._points.nearest(*where, carriers=brand.carriers, labelless=True, now=moment)
-        return {
-            "parcel": _parcel_view(parcel, where),
-            "products": [_product_view(item) for item in parcel.data.get("items", [])],
-            "carriers": [_carrier(code) for code in brand.carriers],
-            "shipping_method_ids": [RETURN_SHIPPING_METHODS[c] for c in brand.carriers if c in RETURN_SHIPPING_METHODS],
-            "service_point": nearest,
-            "labelless_service_point": labelless,
-            "shop_distances": shop_distances(*where, ((s["id"], s["latitude"], s["longitude"])
-                                                      for s in brand.portal.get("stores", []))) if where else [],
-        }
+        found["service_point"] = nearest
+        found["labelless_service_point"] = labelless
+        found["shop_distances"] = shop_distances(*where, ((s["id"], s["latitude"], s["longitude"])
+                                                          for s in brand.portal.get("stores", []))) if where else []
+        return found
 
     def outgoing_by_id(self, brand: Brand, parcel_id: int) -> OutgoingParcel:
         row = self._store.query_one("SELECT id, brand_id, data FROM outgoing_parcels WHERE id = ? AND brand_id = ?",
@@ -132,6 +176,11 @@ class PortalBackend:
         if row is None:
             raise ApiError.one(404, "not_found", "No parcel was found.")
         return OutgoingParcel(row["id"], row["brand_id"], loads(row["data"]))
+
+    def attached_images(self, return_id: int) -> int:
+        """How many pictures the customer attached to this return (0 for none, or no such return)."""
+        row = self._store.query_one("SELECT data FROM returns WHERE id = ?", (return_id,))
+        return len(loads(row["data"]).get("images") or []) if row is not None else 0
 
     # -- creating a return ---------------------------------------------------------------
 
@@ -143,7 +192,12 @@ class PortalBackend:
             raise ApiError.one(403, "forbidden", "The access token was issued for another outgoing parcel.",
                                pointer="/outgoing_parcel")
         reasons = {r["id"]: r for r in portal.get("reasons", [])}
-        if body["reason"] not in reasons:
+        if body.get("reason") is None:
+            # Production's reason defaults to null when every product names its own return_reason.
+            if any(product.get("return_reason") is None for product in body["products"]):
+                problems.append(Problem("required", "A reason is required unless every product has a return_reason.",
+                                        pointer="/reason"))
+        elif body["reason"] not in reasons:
             problems.append(Problem("invalid_choice", "Not one of this portal's return reasons.", pointer="/reason"))
         option = body["delivery_option"]
         if option not in portal.get("delivery_options", []):
@@ -186,14 +240,24 @@ class PortalBackend:
             if product.get("return_reason") is not None and product["return_reason"] not in reasons:
                 problems.append(Problem("invalid_choice", "Not one of this portal's return reasons.",
                                         pointer=f"/products/{index}/return_reason"))
+        customs = body.get("customs_information")
+        if customs is not None and not (customs.get("invoice_number") or customs.get("customs_invoice_nr")):
+            problems.append(Problem("required", "This field is required.",
+                                    pointer="/customs_information/customs_invoice_nr"))
+        for index, image in enumerate(body.get("images") or []):
+            if image.get("product_id") is not None and image["product_id"] not in items:
+                problems.append(Problem("invalid", "This product was not in the outgoing parcel.",
+                                        pointer=f"/images/{index}/product_id"))
         if problems:
             raise ApiError(400, problems)
         request = self._returns_request(brand, parcel, body, carrier, items)
-        reason = reasons[body["reason"]]
+        reason = reasons.get(body.get("reason"))
         paid = bool(portal.get("enable_paid_returns"))
         extra = {
             "source": "portal",
-            "reason": {"id": reason["id"], "description": _translated(reason["description"], "en-GB")},
+            "shipping_method": RETURN_SHIPPING_METHODS.get(carrier),
+            "images": [{"filename": image["filename"], "product_id": image.get("product_id"),
+                        "description": image.get("description")} for image in body.get("images") or []],
             "refund": ({"refund_type": refund["refund_type"]["code"], "message": refund.get("message")}
                        if refund else None),
             "return_fee": portal.get("return_fee") if paid else None,
@@ -209,6 +273,8 @@ class PortalBackend:
             },
         }
         failure = "The carrier refused the announcement of this parcel." if parcel.data.get("announcement_fails") else None
+        if reason is not None:
+            extra["reason"] = {"id": reason["id"], "description": _translated(reason["description"], "en-GB")}
         created = self._returns.create(brand.account, request, extra=extra, failure=failure, await_payment=paid)
         return self._returns.get(brand.account, created.return_id)
 
@@ -238,14 +304,16 @@ class PortalBackend:
                 "weight": {"value": float(shipped.get("weight_kg") or 0.5), "unit": "kg"},
                 "price": {"value": value, "currency": shipped.get("currency", "EUR")},
                 "product_id": product["product_id"],
-                "return_reason_id": str(product.get("return_reason") or body["reason"]),
             }
+            reason = product.get("return_reason") or body.get("reason")
+            if reason is not None:
+                item["return_reason_id"] = str(reason)
             if shipped.get("sku"):
                 item["sku"] = shipped["sku"]
             if body.get("message"):
                 item["return_message"] = body["message"]
             parcel_items.append(item)
-        return {
+        request: dict[str, Any] = {
             "from_address": from_address,
             "to_address": brand.data["return_address"],
             "ship_with": {"type": "shipping_option_code", "shipping_option_code": f"{carrier}:return/return"},
@@ -257,6 +325,17 @@ class PortalBackend:
             "delivery_option": body["delivery_option"],
             "send_tracking_emails": True,
         }
+        customs = body.get("customs_information")
+        if customs:
+            customs = dict(customs)
+            # The portal names the invoice number as the v2 parcel does; the Return shows both forms.
+            invoice = customs.pop("customs_invoice_nr", None)
+            if invoice and not customs.get("invoice_number"):
+                customs["invoice_number"] = invoice
+            customs.setdefault("export_reason", "returned_goods")
+            request["customs_invoice_nr"] = customs["invoice_number"]
+            request["customs_information"] = customs
+        return request
 
 
 def _translated(description: Any, language: str) -> str:
@@ -266,9 +345,66 @@ def _translated(description: Any, language: str) -> str:
     return description.get(base) or description.get("en-GB") or next(iter(description.values()))
 
 
-def _carrier(code: str) -> dict[str, Any]:
+def carrier_view(code: str, media_url: str) -> dict[str, Any]:
     carrier = CARRIERS.get(code)
-    return {"code": code, "name": carrier.name if carrier else code, "labelless": bool(carrier and carrier.labelless)}
+    return {"code": code, "name": carrier.name if carrier else code, "labelless": bool(carrier and carrier.labelless),
+            "logo": carrier_logo(code, media_url)}
+
+
+def carrier_logo(code: str, media_url: str) -> dict[str, str]:
+    return {"full": f"{media_url}carriers/{code}/full.png", "icon": f"{media_url}carriers/{code}/icon.png"}
+
+
+def national_carrier(country: str, media_url: str) -> tuple[dict[str, Any] | None, str | None]:
+    """The postal carrier of the customer's country (its drop-off finder, logo) and its contact page."""
+    known = NATIONAL_CARRIERS.get(country.upper())
+    if known is None:
+        return None, None
+    code, finder, contact = known
+    return ({"code": code, "name": CARRIERS[code].name, "drop_off_finder": finder,
+             "logo": carrier_logo(code, media_url)}, contact)
+
+
+def _logo_url(brand: Brand, name: str, media_url: str) -> str:
+    return f"{media_url}brands/{brand.domain}/{name}.png"
+
+
+def brand_logos(brand: Brand) -> tuple[str, ...]:
+    """The logo kinds (screen, print, overlay) the brand has uploaded."""
+    return tuple(kind for kind in (brand.portal.get("brand") or {}).get("logos", []) if kind in LOGO_KINDS)
+
+
+def _brand_view(brand: Brand, media_url: str) -> dict[str, Any]:
+    portal = brand.portal
+    extra = portal.get("brand") or {}
+    view: dict[str, Any] = {
+        "id": brand.id, "name": brand.name, "domain": brand.domain,
+        "color": portal.get("color"), "secondary_color": extra.get("secondary_color"), "website": portal.get("website"),
+        "notify_reply_to_email": extra.get("notify_reply_to_email"),
+        "notify_bcc_email": extra.get("notify_bcc_email"),
+        "hide_powered_by": bool(extra.get("hide_powered_by")),
+        "google_analytics_id": extra.get("google_analytics_id"),
+        "features": {name: bool((extra.get("features") or {}).get(name, name in DEFAULT_FEATURES))
+                     for name in FEATURES},
+        "customization_settings": {part: (extra.get("customization_settings") or {}).get(part)
+                                   for part in ("header", "footer")},
+    }
+    uploaded = brand_logos(brand)
+    for kind in LOGO_KINDS:
+        present = kind in uploaded
+        view[f"{kind}_logo"] = {"url": _logo_url(brand, f"{kind}_logo", media_url)} if present else {}
+        # Sendcloud shows a missing thumbnail as an empty object, a present one as its URL.
+        view[f"{kind}_thumb"] = _logo_url(brand, f"{kind}_thumb", media_url) if present else {}
+    return view
+
+
+def _layout(brand: Brand, media_url: str) -> dict[str, Any]:
+    layout = brand.portal.get("layout") or {}
+    background = layout.get("background_image")
+    if background == "background":
+        background = _logo_url(brand, "background", media_url)
+    return {"type": layout.get("type", "standard"), "helper_text": layout.get("helper_text"),
+            "background_image": background}
 
 
 def _parcel_view(parcel: OutgoingParcel, where: tuple[float, float] | None) -> dict[str, Any]:

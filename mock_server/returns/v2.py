@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, current_app
 
-from ..guards import authenticate, current_account
+from ..guards import authenticate, base_url, current_account
 from ..operations import Reply, operation
 from .models import ListFilter, ReturnsBackend
 from .v3 import cursor_param, page_url
@@ -31,19 +31,19 @@ def list_returns(params: dict[str, Any], body: None) -> Reply:
     returns = backend()
     page = returns.page(current_account(), cursor=cursor_param(params),
                         page_size=int(params.get("page_size", 100)), where=ListFilter())
-    now, names = returns.now(), _brand_names()
+    now, names, root = returns.now(), _brand_names(), base_url()
     return Reply(200, {
         "next": page_url(page.next),
         "previous": page_url(page.previous),
-        "returns": [returns.remembered_view(r, "v2", lambda rec, n: v2_return(rec, n, names.get(
-            rec.request.get("brand_id"))), now) for r in page.records],
+        "returns": [returns.remembered_view(r, ("v2", root), lambda rec, n: v2_return(rec, n, names.get(
+            rec.request.get("brand_id")), root), now) for r in page.records],
     })
 
 
 @bp.get("/<int:id>")
 @operation("returns_v2_retrieve")
 def retrieve(params: dict[str, Any], body: None) -> Reply:
-    names = _brand_names()
-    view = backend().view(current_account(), params["id"], "v2",
-                          lambda record, now: v2_return(record, now, names.get(record.request.get("brand_id"))))
+    names, root = _brand_names(), base_url()
+    view = backend().view(current_account(), params["id"], ("v2", root),
+                          lambda record, now: v2_return(record, now, names.get(record.request.get("brand_id")), root))
     return Reply(200, view, memoize=True)

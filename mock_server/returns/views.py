@@ -99,7 +99,7 @@ def v3_return(record: ReturnRecord, now: float, base_url: str) -> dict[str, Any]
         "return_fee": record.data.get("return_fee"),
         "customs_invoice_nr": request.get("customs_invoice_nr"),
         "delivery_option": request.get("delivery_option"),
-        "images": record.data.get("images", []),
+        "images": image_views(record, base_url),
         "status": record.data.get("status", "open"),
         "customs_information": request.get("customs_information"),
         "errors": _announcement_errors(record, state),
@@ -149,7 +149,16 @@ def _parcel_data(record: ReturnRecord, state: State, brand_name: str | None) -> 
     }
 
 
-def v2_return(record: ReturnRecord, now: float, brand_name: str | None) -> dict[str, Any]:
+def image_views(record: ReturnRecord, base_url: str) -> list[dict[str, Any]]:
+    """The pictures the customer attached in the portal, at the fake's own media URLs."""
+    return [{"product_id": image.get("product_id"),
+             "uploaded_image": f"{base_url}media/returns/{record.id}/images/{index}.png",
+             "thumbnail_image": f"{base_url}media/returns/{record.id}/images/{index}_thumbnail.png",
+             "description": image.get("description")}
+            for index, image in enumerate(record.data.get("images") or [], start=1)]
+
+
+def v2_return(record: ReturnRecord, now: float, brand_name: str | None, base_url: str) -> dict[str, Any]:
     request = record.request
     state = record.state(now)
     delivered = state.reached(DELIVERED)
@@ -157,6 +166,7 @@ def v2_return(record: ReturnRecord, now: float, brand_name: str | None) -> dict[
     values = [float((item.get("price") or item.get("value") or {}).get("value", 0)) * item.get("quantity", 1)
               for item in items]
     portal = record.data.get("portal", {})
+    fee = record.data.get("return_fee")
     return {
         "id": record.id,
         "created_at": iso(record.created_at),
@@ -166,15 +176,15 @@ def v2_return(record: ReturnRecord, now: float, brand_name: str | None) -> dict[
         "message": portal.get("message"),
         "refund": portal.get("refund"),
         "is_cancellable": state.is_cancellable,
-        "return_fee": None,
-        "return_fee_currency": None,
+        "return_fee": float(fee["value"]) if fee else None,
+        "return_fee_currency": fee.get("currency") if fee else None,
         "label_cost": LABEL_PRICE_EUR.get(record.data["carrier"], 6.15),
         "label_currency": "EUR",
         "items_cost": round(sum(values), 2) if items else None,
         "delivered_at": iso(delivered.at) if delivered else None,
         "delivery_option": request.get("delivery_option"),
         "store_location": None,
-        "images": record.data.get("images", []),
+        "images": image_views(record, base_url),
         "rule_modifications": [],
         "outgoing_parcel_data": portal.get("outgoing_parcel_data"),
         "incoming_parcel_data": _parcel_data(record, state, brand_name),
