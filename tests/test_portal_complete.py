@@ -386,3 +386,16 @@ def test_settings_and_lookup_match_their_schemas_in_every_fixture_brand(app, cli
                                        ("8R00412345678", "33000", "boulangerie-lumiere"),
                                        ("88250", "10117", PAID_BRAND)):
         assert lookup(client, identifier, postal, domain).status_code == 200
+
+
+def test_portal_customs_fields_follow_the_common_customs_schema() -> None:
+    """The portal's customs_information accepts exactly the v3 customs fields, plus customs_invoice_nr."""
+    from mock_server.config import resource_dir
+
+    folder = resource_dir("schemas")
+    common = json.loads((folder / "common" / "customs-information.json").read_text())["properties"]
+    portal = json.loads((folder / "return-portal" / "incoming-request.json").read_text())
+    accepted = portal["properties"]["customs_information"]["properties"]
+    assert set(accepted) == set(common) | {"customs_invoice_nr"}
+    for name, schema in common.items():
+        assert json.dumps(accepted[name]).replace("../common/", "") == json.dumps(schema), name
