@@ -105,7 +105,8 @@ def test_carrier_logos_are_served(client) -> None:
     for carrier in client.get(PORTAL).json["portal"]["carriers"]:
         assert fetch_png(client, carrier["logo"]["full"]) == (200, 60)
         assert fetch_png(client, carrier["logo"]["icon"]) == (48, 48)
-    assert client.get("/media/carriers/nope/full.png").status_code == 404
+    missing = client.get("/media/carriers/nope/full.png")
+    assert missing.status_code == 404 and missing.json["error"]["code"] == "not_found"
 
 
 @pytest.mark.parametrize("asked, answered", [
@@ -289,7 +290,9 @@ def test_payment_page_pay_settles_like_the_admin_call(client, auth, advance) -> 
     assert paid.status_code == 200 and 'data-status="open"' in paid.get_data(as_text=True)
     assert "outcome=" not in paid.get_data(as_text=True)
     v3 = client.get(f"/api/v3/returns/{created['return']}", headers=auth).json
-    assert v3["status"] == "open"
+    assert v3["status"] == "open" and v3["return_fee"] == {"value": 4.95, "currency": "EUR"}
+    v2 = client.get(f"/api/v2/returns/{created['return']}", headers=auth).json
+    assert (v2["return_fee"], v2["return_fee_currency"]) == (4.95, "EUR")
     assert client.get(created["poller_url"]).status_code == 202
     advance(10)
     assert client.get(created["poller_url"]).status_code == 200
