@@ -38,6 +38,9 @@ PATH_ERROR_STYLES: tuple[tuple[str, Style], ...] = (
     ("/api/v3/", "v3"),
     ("/api/v2/brand/", "portal"),
     ("/__admin", "portal"),
+    # The portal's pictures and payment page answer in the portal's format, unmatched paths too.
+    ("/media/", "portal"),
+    ("/payments/", "portal"),
 )
 
 

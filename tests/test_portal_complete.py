@@ -105,8 +105,9 @@ def test_carrier_logos_are_served(client) -> None:
     for carrier in client.get(PORTAL).json["portal"]["carriers"]:
         assert fetch_png(client, carrier["logo"]["full"]) == (200, 60)
         assert fetch_png(client, carrier["logo"]["icon"]) == (48, 48)
-    missing = client.get("/media/carriers/nope/full.png")
-    assert missing.status_code == 404 and missing.json["error"]["code"] == "not_found"
+    for path in ("/media/carriers/nope/full.png", "/media/returns/null/images/1.png", "/payments/nowhere"):
+        missing = client.get(path)
+        assert missing.status_code == 404 and missing.json["error"]["code"] == "not_found", path
 
 
 @pytest.mark.parametrize("asked, answered", [
