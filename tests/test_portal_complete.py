@@ -403,3 +403,43 @@ def test_portal_customs_fields_follow_the_common_customs_schema() -> None:
     assert set(accepted) == set(common) | {"customs_invoice_nr"}
     for name, schema in common.items():
         assert json.dumps(accepted[name]).replace("../common/", "") == json.dumps(schema), name
+def test_numeric_product_id_matches_its_string_product(client, auth) -> None:
+    """"product_id": 1234 (a JSON number, as many shop plugins send) is product "1234", end to end."""
+    found = numeric_lookup(client)
+    body = portal_body(found, reason=None,
+                       products=[{"product_id": 1234, "quantity": 1, "return_reason": 26, "value": "6.95"}],
+                       images=[{"filename": "crack.png", "product_id": 1234}],
+                       incoming_parcel={"from_name": "Emma Bakker", "from_address_1": "Herengracht",
+                                        "from_house_number": "300", "from_city": "Amsterdam",
+                                        "from_postal_code": "1016 CE", "from_country": "NL"})
+    created = client.post(f"{PORTAL}/incoming", data=json.dumps(body), content_type="application/json",
+                          headers=bearer(found["access_token"]))
+    assert created.status_code == 201, created.json
+    v3 = client.get(f"/api/v3/returns/{created.json['return']}", headers=auth).json
+    assert v3["parcel_items"][0]["product_id"] == "1234"
+    assert v3["images"][0]["product_id"] == "1234"
+
+
+def test_odoo_style_create_body(client, auth) -> None:
+    """The body an Odoo module sends (reason null, string values, the lookup's service point, empty strings) works."""
+    found = lookup(client).json
+    body = {
+        "outgoing_parcel": found["data"]["parcel"]["id"],
+        "products": [{"product_id": "SW-HONEY-12", "quantity": 1, "description": "Stroopwafels honey, box of 12",
+                      "value": "9.95", "return_reason": 26, "return_message": "Too sweet"}],
+        "incoming_parcel": {"collo_count": 1, "from_address_1": "Oudegracht 158", "from_address_2": "",
+                            "from_city": "Utrecht", "from_company_name": None, "from_country": "NL",
+                            "from_email": "sanne.devries@example.nl", "from_house_number": "158",
+                            "from_name": "Sanne de Vries", "from_postal_code": "3511 AZ",
+                            "from_telephone": "+31612345678"},
+        "refund": {"refund_type": {"code": "money"}, "message": ""},
+        "reason": None,
+        "delivery_option": "drop_off_point",
+        "service_point": found["data"]["service_point"],
+        "message": "",
+    }
+    created = client.post(f"{PORTAL}/incoming", json=body, headers=bearer(found["access_token"]))
+    assert created.status_code == 201, created.json
+    assert client.get(f"/api/v2/returns/{created.json['return']}", headers=auth).status_code == 200
+
+
