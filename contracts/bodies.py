@@ -45,6 +45,7 @@ def create_bodies_round_trip(ctx: Context) -> None:
     @given(body=body_strategy(ctx.spec, CREATE_SCHEMA), anchor=st.integers(0, 3).map(bool))
     @run_settings(ctx)
     def valid(body: dict[str, Any], anchor: bool) -> None:
+        ctx.count_case()
         if anchor:
             body = {**{k: v for k, v in body.items() if k not in ANCHORED}, **{k: base[k] for k in ANCHORED if k in base}}
         answer = _post(ctx, tame(body))
@@ -65,6 +66,7 @@ def create_bodies_round_trip(ctx: Context) -> None:
     @given(mutation=st.sampled_from(candidates))
     @run_settings(ctx)
     def invalid(mutation: tuple[str, str, Any]) -> None:
+        ctx.count_case()
         what, target, broken = mutation
         answer = _post(ctx, broken)
         if answer.status == 201 and isinstance(answer.json_or_none(), dict):

@@ -3,7 +3,7 @@
     sendcloud-contracts run   --base-url URL [identifiers] [--read-only | --allow-writes] [--junit FILE]
     sendcloud-contracts run   --in-process                  (the fake, no server: what our CI runs)
     sendcloud-contracts drift --base-url URL [identifiers] --report FILE.json [--junit F] [--markdown F]
-    sendcloud-contracts drift --spec UPSTREAM.yml [--spec ...] [--report F] [--markdown F] [--junit F]
+    sendcloud-contracts drift --spec openapi.yaml [--spec ...] [--report F] [--markdown F] [--junit F]
     sendcloud-contracts list
 
 Credentials come from --api-key/--api-secret or SENDCLOUD_API_KEY/SENDCLOUD_API_SECRET;
@@ -13,16 +13,21 @@ nothing printed or written contains them.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
+import random
+import shlex
 import sys
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
-from .context import Context, Identifiers, fake_identifiers
-from .contracts import CONTRACTS, select
-from .runner import exit_code, format_result, run_all, write_results_junit
-from .transport import PRODUCTION_URL, HttpTransport, Transport, WsgiTransport, in_process_app
+from . import extra
+from .urls import PRODUCTION_URL
+
+if TYPE_CHECKING:  # the kit's modules import the contracts extra; they load only once it is known to be there
+    from .context import Identifiers
+    from .transport import Transport
 
 FAKE_KEY, FAKE_SECRET = "test_api_key_stroopwafel", "test_api_secret_stroopwafel"
 
@@ -48,11 +53,15 @@ def _target_options(parser: argparse.ArgumentParser) -> None:
     ids.add_argument("--other-brand-domain", help="a second brand, for the cross-brand token rule")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="sendcloud-contracts", description=__doc__.split("\n\n")[0])
+def build_parser(note: str | None = None) -> argparse.ArgumentParser:
+    """The command line; `note` (the missing-extra sentence) ends every --help text."""
+    raw = argparse.RawDescriptionHelpFormatter  # the note stays one line, so the install command stays whole
+    parser = argparse.ArgumentParser(prog="sendcloud-contracts", description=__doc__.split("\n\n")[0], epilog=note,
+                                     formatter_class=raw)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    run = commands.add_parser("run", help="run the contracts; exit 0 only when every contract holds")
+    run = commands.add_parser("run", help="run the contracts; exit 0 only when every contract holds", epilog=note,
+                              formatter_class=raw)
     _target_options(run)
     mode = run.add_mutually_exclusive_group()
     mode.add_argument("--read-only", action="store_true", help="only contracts that read (no create/cancel/announce)")
@@ -61,39 +70,58 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--contract", action="append", dest="contracts", metavar="NAME",
                      help="run only this contract (repeatable); see `sendcloud-contracts list`")
     run.add_argument("--max-examples", type=int, default=10, help="generated cases per property (default 10)")
-    run.add_argument("--seed", type=int, help="Hypothesis seed, for a reproducible run")
+    run.add_argument("--seed", type=int, help="Hypothesis seed (default: a random one, printed, with the command "
+                                              "that replays the run)")
     run.add_argument("--return-body", type=Path, help="JSON create body the account accepts (for writes on a real API)")
     run.add_argument("--poll-tries", type=int, default=30, help="label polls before giving up (real API)")
     run.add_argument("--poll-interval", type=float, default=2.0, help="seconds between label polls (real API)")
     run.add_argument("--junit", type=Path, help="write JUnit XML here")
     run.add_argument("-v", "--verbose", action="store_true", help="print what each contract did")
+    run.add_argument("-q", "--quiet", action="store_true",
+                     help="print only failed contracts and the summary (no progress)")
 
-    drift = commands.add_parser("drift", help="compare live answers (or a published spec) with our schemas")
+    drift = commands.add_parser("drift", help="compare live answers (or a published spec) with our schemas",
+                                epilog=note, formatter_class=raw)
     _target_options(drift)
     drift.add_argument("--spec", action="append", type=Path, metavar="FILE",
-                       help="compare our schemas with this OpenAPI document instead of calling an API (repeatable)")
+                       help="compare our schemas with this OpenAPI document instead of calling an API (repeatable); "
+                            "Sendcloud publishes them, e.g. https://sendcloud.dev/.openapi/v3/returns/openapi.yaml")
     drift.add_argument("--report", type=Path, help="write the JSON report here")
     drift.add_argument("--markdown", type=Path, help="write a Markdown report here")
     drift.add_argument("--junit", type=Path, help="write JUnit XML here")
 
-    commands.add_parser("list", help="list the contracts")
+    commands.add_parser("list", help="list the contracts", epilog=note, formatter_class=raw)
     return parser
 
 
 def make_transport(args: argparse.Namespace, *, read_only: bool) -> Transport:
     """The transport the arguments describe; credentials from the arguments or the environment."""
+    from .transport import HttpTransport, WsgiTransport, in_process_app
+
     key = args.api_key or os.environ.get("SENDCLOUD_API_KEY")
     secret = args.api_secret or os.environ.get("SENDCLOUD_API_SECRET")
     if args.in_process:
         return WsgiTransport(in_process_app(), key or FAKE_KEY, secret or FAKE_SECRET, read_only=read_only)
-    transport = HttpTransport(args.base_url, key, secret, service_points_url=args.service_points_url,
-                              read_only=read_only, timeout=args.timeout)
-    if transport.use_fake_account():
+    return HttpTransport(args.base_url, key, secret, service_points_url=args.service_points_url,
+                         read_only=read_only, timeout=args.timeout)
+
+
+def start(transport: Transport, *, quiet: bool = False) -> None:
+    """Reach the target, pick the fake's account when no credentials were given, check the credentials.
+
+    Raises PreflightFailed (exit 3 unreachable, 4 credentials refused) before any contract runs.
+    """
+    from .preflight import check_credentials, check_reachable
+
+    check_reachable(transport)
+    if transport.use_fake_account() and not quiet:
         print("no credentials given: using the fake's default fixture account", file=sys.stderr)
-    return transport
+    check_credentials(transport)
 
 
 def identifiers(args: argparse.Namespace, transport: Transport) -> Identifiers:
+    from .context import Identifiers, fake_identifiers
+
     given = Identifiers(brand_domain=args.brand_domain, tracking_number=args.tracking_number,
                         postal_code=args.postal_code, return_id=args.return_id,
                         other_brand_domain=args.other_brand_domain)
@@ -104,38 +132,89 @@ def _out(transport: Transport, text: str, stream: Any = None) -> None:
     print(transport.redact(text), file=stream or sys.stdout, flush=True)
 
 
+# Options a replay command leaves out: it sets its own seed and contracts, writes no report, and never
+# carries credentials (they come from SENDCLOUD_API_KEY/SENDCLOUD_API_SECRET).
+_REPLAY_DROPS_VALUE = {"--seed", "--contract", "--junit", "--api-key", "--api-secret"}
+_REPLAY_DROPS_FLAG = {"--quiet", "-q", "--verbose", "-v"}
+
+
+def replay_command(argv: Sequence[str], seed: int, contracts: Sequence[str] | None = None) -> str:
+    """The command line that runs `argv` again with `seed` (with only `contracts`, when given)."""
+    drops = _REPLAY_DROPS_VALUE if contracts is not None else _REPLAY_DROPS_VALUE - {"--contract"}
+    kept: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        name = arg.split("=", 1)[0]
+        if name in drops:
+            skip = "=" not in arg
+            continue
+        if arg in _REPLAY_DROPS_FLAG:
+            continue
+        kept.append(arg)
+    kept += ["--seed", str(seed)]
+    for name in contracts or ():
+        kept += ["--contract", name]
+    return shlex.join(["sendcloud-contracts", *kept])
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    transport = make_transport(args, read_only=args.read_only)
+    from .context import Context
+    from .contracts import select
+    from .preflight import PreflightFailed
+    from .progress import Progress
+    from .runner import ERROR, FAILED, exit_code, run_all, write_results_junit
+
     try:
         contracts = select(args.contracts)
     except ValueError as exc:
-        _out(transport, str(exc), sys.stderr)
+        print(str(exc), file=sys.stderr)
         return 2
+    # Always a seed, so any failure can be replayed: the one given, or a fresh one that is printed.
+    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1, 2**32)
+    replay = functools.partial(replay_command, args.argv, seed)
+    # Replay commands never carry credentials; when they were options, say where the replay reads them.
+    env_note = (" (with the credentials in SENDCLOUD_API_KEY/SENDCLOUD_API_SECRET)"
+                if args.api_key or args.api_secret else "")
+    transport = make_transport(args, read_only=args.read_only)
     try:
+        try:
+            start(transport, quiet=args.quiet)
+        except PreflightFailed as failed:
+            _out(transport, f"sendcloud-contracts: {failed}", sys.stderr)
+            return failed.code
+        progress = Progress(sys.stdout, transport.redact, quiet=args.quiet)
         writes = not args.read_only and (args.allow_writes or transport.is_fake)
         ctx = Context(transport, identifiers(args, transport), max_examples=args.max_examples, allow_writes=writes,
-                      poll_tries=args.poll_tries, poll_interval=args.poll_interval, seed=args.seed,
+                      poll_tries=args.poll_tries, poll_interval=args.poll_interval, seed=seed,
                       return_body=json.loads(args.return_body.read_text()) if args.return_body else None,
-                      log=(lambda message: _out(transport, "        " + message)) if args.verbose else lambda m: None)
-        if not transport.has_credentials:
-            _out(transport, "warning: no API key/secret (--api-key/--api-secret or SENDCLOUD_API_KEY/"
-                            "SENDCLOUD_API_SECRET); authenticated calls will answer 401", sys.stderr)
+                      log=(lambda message: progress.line("        " + message)) if args.verbose else lambda m: None,
+                      on_case=progress.case)
         mode = "read-only" if args.read_only else "WRITES ENABLED (creates and cancels returns)" if writes \
             else "reads only (writing contracts need --allow-writes against a real API)"
-        _out(transport, f"sendcloud-contracts: {transport.describe()}; {mode}")
-        results = run_all(contracts, ctx, on_result=lambda result: _out(transport, format_result(result)))
+        progress.line(f"sendcloud-contracts: {transport.describe()}; {mode}; seed {seed}")
+        progress.line(f"replay with: {replay()}{env_note}")
+        results = run_all(contracts, ctx, on_start=progress.start, on_result=progress.result)
+        failed = [r.name for r in results if r.status in (FAILED, ERROR)]
         if args.junit:
-            write_results_junit(results, args.junit, transport.redact)
+            write_results_junit(results, args.junit, transport.redact,
+                                properties={"seed": str(seed), "replay": replay(failed or None)},
+                                replay=lambda name: replay([name]))
         counts = {status: sum(1 for r in results if r.status == status)
                   for status in ("passed", "failed", "error", "skipped")}
-        _out(transport, ", ".join(f"{n} {status}" for status, n in counts.items()))
+        progress.line(", ".join(f"{n} {status}" for status, n in counts.items()) + f" (seed {seed})", always=True)
+        if failed:
+            progress.line(f"replay the failures: {replay(failed)}{env_note}", always=True)
         return exit_code(results)
     finally:
         transport.close()
 
 
 def cmd_drift(args: argparse.Namespace) -> int:
-    from .drift import live_drift, to_markdown, write_json, write_markdown, write_report_junit
+    from .context import Context
+    from .drift import live_drift, to_markdown
 
     if args.spec:
         from mock_server.config import resource_dir
@@ -151,39 +230,66 @@ def cmd_drift(args: argparse.Namespace) -> int:
             return 2
         reports = [compare_with(spec, document, label) for document, label in documents]
         report = reports[0]
-        for extra in reports[1:]:
-            report.findings += extra.findings
-            report.endpoints += extra.endpoints
-            report.target += f", {extra.target}"
+        for more in reports[1:]:
+            report.findings += more.findings
+            report.endpoints += more.endpoints
+            report.target += f", {more.target}"
         redact = str
     else:
+        from .checks import ERROR, Finding
+        from .drift import DriftReport
+        from .preflight import UNREACHABLE, PreflightFailed
+
         transport = make_transport(args, read_only=True)
+        redact = transport.redact
         try:
+            start(transport)
             ctx = Context(transport, identifiers(args, transport))
             report = live_drift(ctx)
+        except PreflightFailed as failed:
+            print(redact(f"sendcloud-contracts: {failed}"), file=sys.stderr)
+            if failed.code == UNREACHABLE:  # the reports still say so, for CI artefacts
+                report = DriftReport(transport.describe(), [Finding("GET /", "", "unreachable", ERROR, str(failed))],
+                                     [{"endpoint": "GET /", "status": None, "findings": 1}])
+                _write_drift(args, report, redact)
+            return failed.code
         finally:
             transport.close()
-        redact = transport.redact
-    if args.report:
-        write_json(report, args.report, redact)
-    if args.markdown:
-        write_markdown(report, args.markdown, redact)
-    if args.junit:
-        write_report_junit(report, args.junit, redact)
+    _write_drift(args, report, redact)
     summary = report.to_dict()["summary"]
     print(redact(to_markdown(report) if not args.report else
                  f"drift: {summary['errors']} error(s), {summary['info']} info; report in {args.report}"))
     return report.exit_code()
 
 
+def _write_drift(args: argparse.Namespace, report: Any, redact: Any) -> None:
+    from .drift import write_json, write_markdown, write_report_junit
+
+    if args.report:
+        write_json(report, args.report, redact)
+    if args.markdown:
+        write_markdown(report, args.markdown, redact)
+    if args.junit:
+        write_report_junit(report, args.junit, redact)
+
+
 def cmd_list(args: argparse.Namespace) -> int:
+    from .contracts import CONTRACTS
+
     for contract in CONTRACTS:
         print(f"{contract.name:26} {'writes' if contract.writes else 'reads '}  {contract.summary}")
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    missing = extra.missing()
+    # Without the extra, --help still works and ends with the sentence; every command is that sentence.
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(extra.message(missing) if missing else None).parse_args(argv)
+    args.argv = argv
+    if missing:
+        print(extra.message(missing), file=sys.stderr)
+        return 2
     handler = {"run": cmd_run, "drift": cmd_drift, "list": cmd_list}[args.command]
     return handler(args)
 

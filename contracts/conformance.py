@@ -27,6 +27,11 @@ from .transport import READ_METHODS, WriteRefused
 
 EXCLUDED_CHECKS = [schemathesis.checks.positive_data_acceptance, schemathesis.checks.negative_data_rejection]
 READ_ONLY_EXCLUDED = [*EXCLUDED_CHECKS, schemathesis.checks.unsupported_method]
+# On a fake started with --open-accounts, unknown credentials become a new account by design, so Schemathesis'
+# "invalid credentials are refused" check does not apply (and would leave accounts behind); requests with no
+# or malformed credentials must still be refused, which `auth_still_required` checks instead.
+OPEN_ACCOUNTS_EXCLUDED = [schemathesis.checks.ignored_auth]
+MALFORMED_AUTHORIZATION = ("", "Basic", "Basic !!!not-base64!!!", "Bearer not-a-token", "Digest x")
 ID_READS = {"returns_v3_retrieve", "returns_v2_retrieve"}
 
 
@@ -53,6 +58,8 @@ def openapi_conformance(ctx: Context) -> None:
     schema = ctx.transport.prepare_schema(schemathesis.openapi.from_dict(api_document(ctx)))
     known = known_values(ctx)
     failures: dict[str, str] = {}
+    if open_accounts(ctx):
+        auth_still_required(ctx, failures)
     checked = 0
     for result in schema.get_all_operations():
         operation = result.ok()
@@ -66,16 +73,35 @@ def openapi_conformance(ctx: Context) -> None:
         raise ContractFailure(f"{len(failures)} check(s) failed:\n" + "\n".join(lines))
 
 
+def open_accounts(ctx: Context) -> bool:
+    """Whether the target is a fake that turns unknown credentials into new accounts."""
+    return bool(ctx.fake_settings.get("open_accounts"))
+
+
+def auth_still_required(ctx: Context, failures: dict[str, str]) -> None:
+    """With open accounts: no credentials, or credentials that are not a key/secret pair, still answer 401."""
+    for header in (None, *MALFORMED_AUTHORIZATION):
+        headers = {} if header is None else {"Authorization": header}
+        answer = ctx.transport.get("/api/v3/returns", auth=None, headers=headers, params={"page_size": 1})
+        if answer.status != 401:
+            what = "no Authorization header" if header is None else f"Authorization: {header!r}"
+            failures.setdefault(f"GET /api/v3/returns with {what}",
+                                f"expected 401 (open accounts need a key/secret pair), got {answer.status}")
+
+
 def _fuzz(ctx: Context, operation: Any, known: dict[str, list[Any]], failures: dict[str, str]) -> None:
     basic = any("basicAuth" in requirement for requirement in operation.definition.raw.get("security", []))
     headers = ctx.transport.basic_headers() if basic else {}
     excluded = READ_ONLY_EXCLUDED if ctx.transport.read_only else EXCLUDED_CHECKS
+    if open_accounts(ctx):
+        excluded = [*excluded, *OPEN_ACCOUNTS_EXCLUDED]
     reads = operation.method.upper() in READ_METHODS
     op_id = operation.definition.raw.get("operationId", "")
 
     @given(case=operation.as_strategy(), data=st.data())
     @run_settings(ctx)
     def run(case: Any, data: st.DataObject) -> None:
+        ctx.count_case()
         if reads and data.draw(st.booleans(), label="use known identifiers"):
             _use_known(case, op_id, known, data)
         if not reads:

@@ -84,6 +84,14 @@ class Context:
     seed: int | None = None
     log: Callable[[str], None] = lambda message: None
     created_returns: list[int] = field(default_factory=list)
+    # Generated cases of the running contract, and who wants to hear of each (the live counter).
+    cases: int = 0
+    on_case: Callable[[int], None] = lambda count: None
+
+    def count_case(self) -> None:
+        """One more generated case (a Hypothesis example) in the running contract."""
+        self.cases += 1
+        self.on_case(self.cases)
 
     @cached_property
     def spec(self) -> ApiSpec:

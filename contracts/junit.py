@@ -19,8 +19,9 @@ class Case:
     output: str | None = None
 
 
-def write_junit(path: str | Path, suite: str, cases: Iterable[Case], redact: Callable[[str], str] = str) -> None:
-    """One <testsuite> with a <testcase> per case; every text goes through `redact` first."""
+def write_junit(path: str | Path, suite: str, cases: Iterable[Case], redact: Callable[[str], str] = str,
+                properties: dict[str, str] | None = None) -> None:
+    """One <testsuite> with a <testcase> per case (and its <properties>); every text goes through `redact` first."""
     cases = list(cases)
     root = ET.Element("testsuites")
     node = ET.SubElement(root, "testsuite", {
@@ -31,6 +32,10 @@ def write_junit(path: str | Path, suite: str, cases: Iterable[Case], redact: Cal
         "skipped": str(sum(1 for c in cases if c.skipped is not None)),
         "time": f"{sum(c.time for c in cases):.3f}",
     })
+    if properties:
+        props = ET.SubElement(node, "properties")
+        for name, value in properties.items():
+            ET.SubElement(props, "property", {"name": name, "value": redact(value)})
     for case in cases:
         element = ET.SubElement(node, "testcase", {"name": case.name, "classname": case.classname,
                                                    "time": f"{case.time:.3f}"})

@@ -51,6 +51,14 @@ def _enabled(config: pytest.Config) -> bool:
     return bool(config.getoption("sendcloud_base_url") or config.getoption("sendcloud_in_process"))
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """With a target but without the contracts extra: one sentence naming the install command, no traceback."""
+    from . import extra
+
+    if _enabled(config) and (missing := extra.missing()):
+        raise pytest.UsageError(extra.message(missing))
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "sendcloud_contract" not in metafunc.fixturenames:
         return

@@ -24,6 +24,7 @@ class Result:
     detail: str
     duration: float
     writes: bool
+    cases: int = 0  # generated cases (Hypothesis examples) the contract ran
 
     @property
     def ok(self) -> bool:
@@ -34,6 +35,7 @@ def run_one(contract: Contract, ctx: Context) -> Result:
     """Run one contract; its failure, skip or crash becomes a Result with a redacted detail."""
     started = time.perf_counter()
     redact = ctx.transport.redact
+    ctx.cases = 0
     if contract.writes and not ctx.allow_writes:
         status, detail = SKIPPED, ("writes; not run with --read-only" if ctx.transport.read_only
                                    else "writes; needs --allow-writes against a real API")
@@ -49,13 +51,15 @@ def run_one(contract: Contract, ctx: Context) -> Result:
             status, detail = ERROR, f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=6)}"
         finally:
             clean_up(ctx)
-    return Result(contract.name, status, redact(detail), time.perf_counter() - started, contract.writes)
+    return Result(contract.name, status, redact(detail), time.perf_counter() - started, contract.writes, ctx.cases)
 
 
 def run_all(contracts: Iterable[Contract], ctx: Context,
-            on_result: Callable[[Result], None] = lambda result: None) -> list[Result]:
+            on_result: Callable[[Result], None] = lambda result: None,
+            on_start: Callable[[Contract], None] = lambda contract: None) -> list[Result]:
     results = []
     for contract in contracts:
+        on_start(contract)
         result = run_one(contract, ctx)
         on_result(result)
         results.append(result)
@@ -67,22 +71,29 @@ def exit_code(results: Iterable[Result]) -> int:
     return 0 if all(result.ok for result in results) else 1
 
 
-def write_results_junit(results: Iterable[Result], path: str | Path, redact: Callable[[str], str]) -> None:
+def write_results_junit(results: Iterable[Result], path: str | Path, redact: Callable[[str], str],
+                        properties: dict[str, str] | None = None,
+                        replay: Callable[[str], str] | None = None) -> None:
+    """JUnit XML; `properties` (the seed, the replay command) go on the suite, `replay(name)` onto each failure."""
     cases = []
     for result in results:
         case = Case(result.name, "sendcloud_contracts", result.duration)
+        again = f"\n\nreplay: {replay(result.name)}" if replay else ""
         if result.status == FAILED:
-            case.failure = result.detail
+            case.failure = result.detail + again
         elif result.status == ERROR:
-            case.error = result.detail
+            case.error = result.detail + again
         elif result.status == SKIPPED:
             case.skipped = result.detail
+        if result.cases:
+            case.output = f"{result.cases} generated cases"
         cases.append(case)
-    write_junit(path, "sendcloud-contracts", cases, redact)
+    write_junit(path, "sendcloud-contracts", cases, redact, properties)
 
 
 def format_result(result: Result) -> str:
-    head = f"{result.status.upper():7} {result.name} ({result.duration:.1f} s)"
+    spent = f"{result.duration:.1f} s" + (f", {result.cases} cases" if result.cases else "")
+    head = f"{result.status.upper():7} {result.name} ({spent})"
     if not result.detail:
         return head
     indented = "\n".join("        " + line for line in result.detail.splitlines())

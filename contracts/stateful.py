@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hypothesis import seed
 from hypothesis import strategies as st
 from hypothesis.stateful import (Bundle, RuleBasedStateMachine, initialize, invariant, precondition, rule,
                                  run_state_machine_as_test)
@@ -26,6 +27,7 @@ def returns_machine(ctx: Context, steps: list[int]) -> type[RuleBasedStateMachin
             super().__init__()
             self.cancelled: dict[int, bool] = {}
             steps[0] += 1
+            ctx.count_case()
 
         @initialize(target=returns, order=ORDER_NUMBERS)
         def first(self, order: str) -> int:
@@ -91,8 +93,9 @@ def returns_state_machine(ctx: Context) -> None:
     ctx.require_writes("creates and cancels returns")
     machine = returns_machine(ctx, steps := [0])
     examples = max(3, ctx.max_examples)
-    run_state_machine_as_test(machine, settings=run_settings(ctx, examples=examples, stateful_step_count=10,
-                                                                 derandomize=ctx.seed is not None))
+    if ctx.seed is not None:
+        machine = seed(ctx.seed)(machine)  # run_state_machine_as_test honours a seed set on the machine class
+    run_state_machine_as_test(machine, settings=run_settings(ctx, examples=examples, stateful_step_count=10))
     ctx.log(f"returns_state_machine: {steps[0]} runs")
 
 

@@ -21,9 +21,7 @@ from requests.structures import CaseInsensitiveDict
 from werkzeug.test import Client
 
 from .redact import Redactor
-
-PRODUCTION_URL = "https://panel.sendcloud.sc"
-PRODUCTION_SERVICE_POINTS_URL = "https://servicepoints.sendcloud.sc"
+from .urls import PRODUCTION_SERVICE_POINTS_URL, PRODUCTION_URL
 SERVICE_POINTS_PREFIX = "/api/v2/service-points"
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 FAKE_PACKAGE = "sendcloud-mock"
@@ -100,6 +98,20 @@ class Transport(ABC):
         """Bind a Schemathesis schema to this transport (the WSGI app, for in-process runs)."""
         return schema
 
+    def base_urls(self) -> list[str]:
+        """The base URLs requests go to (the API, and service points when they live elsewhere)."""
+        return [self.base_url]
+
+    def probe(self, base: str) -> None:
+        """One unauthenticated request to `base`; raises when nothing answers (any HTTP status is an answer).
+
+        The first base is asked for /__admin/health, which also tells whether it is the fake.
+        """
+        path = "/__admin/health" if base == self.base_urls()[0] else "/"
+        answer = self._send("GET", base.rstrip("/") + path, params=None, json_body=None, headers={})
+        if path == "/__admin/health":
+            self.__dict__["is_fake"] = _is_fake_health(answer)
+
     # -- shared behaviour --------------------------------------------------------------------
 
     def use_credentials(self, api_key: str | None, api_secret: str | None) -> None:
@@ -155,8 +167,7 @@ class Transport(ABC):
             answer = self._send("GET", "/__admin/health", params=None, json_body=None, headers={})
         except (requests.RequestException, OSError):
             return False
-        body = answer.json_or_none() if answer.status == 200 else None
-        return isinstance(body, dict) and body.get("package") == FAKE_PACKAGE
+        return _is_fake_health(answer)
 
     def admin(self, method: str, path: str, body: Any = None) -> Answer:
         """Call the fake's own /__admin API (never counted as a write to the Sendcloud API)."""
@@ -173,6 +184,11 @@ class Transport(ABC):
 
     def close(self) -> None:
         """Release connections."""
+
+
+def _is_fake_health(answer: Answer) -> bool:
+    body = answer.json_or_none() if answer.status == 200 else None
+    return isinstance(body, dict) and body.get("package") == FAKE_PACKAGE
 
 
 class HttpTransport(Transport):
@@ -213,6 +229,9 @@ class HttpTransport(Transport):
     def call_case(self, case: Any, *, headers: Mapping[str, str], excluded_checks: list[Any]) -> Any:
         return case.call_and_validate(base_url=self.base_for(case.path), session=self.session, headers=dict(headers),
                                       excluded_checks=excluded_checks, timeout=self.timeout)
+
+    def base_urls(self) -> list[str]:
+        return list(dict.fromkeys([self.base_url, self.service_points_url]))
 
     def describe(self) -> str:
         where = self.base_url

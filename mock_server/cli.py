@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import argparse
 import atexit
-import json
 import os
 import shutil
 import sys
 import tempfile
-import urllib.error
-import urllib.request
-from typing import Any, Sequence
+from typing import Sequence
 
 from . import __version__
 from .admin_access import is_loopback_bind
@@ -52,15 +49,21 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-format", choices=["text", "json"], help="access log lines as text or JSON")
 
     health = commands.add_parser("health", help="ask a running fake whether it is healthy (exit 0 when it is)")
-    health.add_argument("--url", default=None, help="base URL (default http://127.0.0.1:$SENDCLOUD_MOCK_PORT or 8080)")
-    health.add_argument("--timeout", type=float, default=3.0)
+    health.add_argument("--url", default=None,
+                        help="base URL (default: SENDCLOUD_MOCK_HOST and SENDCLOUD_MOCK_PORT, 0.0.0.0 asked on "
+                             "127.0.0.1; else http://127.0.0.1:8080)")
+    health.add_argument("--timeout", type=float, default=3.0, help="seconds per request (default 3)")
+    health.add_argument("--wait", type=float, default=None, metavar="SECONDS",
+                        help="keep asking until the fake is healthy, for at most SECONDS (for scripts and CI)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "health":
-        return health(args.url, args.timeout)
+        from .health import health
+
+        return health(args.url, args.timeout, args.wait)
     overrides = {name: getattr(args, name) for name in (
         "host", "port", "workers", "threads", "max_connections", "db", "fixtures", "label_delay", "transit_delay", "delivery_delay",
         "jwt_secret", "token_ttl",
@@ -113,18 +116,6 @@ def warn_if_exposed(settings: Settings) -> None:
           "token: anyone who can reach this port can read every account's credentials and reset, reconfigure "
           "or fault this fake through /__admin. Set --admin-token (SENDCLOUD_MOCK_ADMIN_TOKEN).",
           file=sys.stderr, flush=True)
-
-
-def health(url: str | None, timeout: float) -> int:
-    base = url or f"http://127.0.0.1:{os.environ.get('SENDCLOUD_MOCK_PORT', '8080')}"
-    try:
-        with urllib.request.urlopen(base.rstrip("/") + "/__admin/health", timeout=timeout) as answer:  # noqa: S310
-            body: dict[str, Any] = json.load(answer)
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        print(f"unhealthy: {exc}", file=sys.stderr)
-        return 1
-    print(json.dumps(body))
-    return 0 if body.get("status") == "ok" else 1
 
 
 if __name__ == "__main__":

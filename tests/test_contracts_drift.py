@@ -115,12 +115,13 @@ def test_drift_without_credentials_uses_the_fakes_account(world: dict[str, Any],
     assert {"endpoint": "GET /api/v3/returns", "status": 200, "findings": 0} in read(report)["endpoints"]
 
 
-def test_drift_against_an_unreachable_api_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """A target that does not answer is an error finding, not a pass."""
+def test_drift_against_an_unreachable_api_exits_3(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A target that does not answer exits 3 with one line, and the report still holds an unreachable error."""
     server = ServedApp(create_app(Settings(db=str(tmp_path / "gone.sqlite3"))))
     url = server.url
     server.close()
     report = tmp_path / "drift.json"
-    assert main(["drift", "--base-url", url, *CREDENTIALS, "--report", str(report), "--timeout", "5"]) == 1
-    capsys.readouterr()
+    assert main(["drift", "--base-url", url, *CREDENTIALS, "--report", str(report), "--timeout", "5"]) == 3
+    out, err = capsys.readouterr()
+    assert out == "" and err == f"sendcloud-contracts: cannot reach {url} (connection refused)\n"
     assert {f["kind"] for f in read(report)["findings"]} == {"unreachable"}

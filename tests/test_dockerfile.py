@@ -42,7 +42,16 @@ def test_recipe_shape() -> None:
     assert final_instructions["EXPOSE"] == "8080"
     assert not any(i == "RUN" and ("apt-get" in a or "gcc" in a or "pip install" in a) for i, a in final)
     assert "sendcloud-mock" in final_instructions["HEALTHCHECK"] and "curl" not in DOCKERFILE
-    assert json.loads(final_instructions["CMD"]) == ["sendcloud-mock", "serve", "--host", "0.0.0.0", "--port", "8080"]
+    # Host and port come from SENDCLOUD_MOCK_HOST/PORT (ENV), so `-e SENDCLOUD_MOCK_PORT=N` moves serve and HEALTHCHECK.
+    assert json.loads(final_instructions["CMD"]) == ["sendcloud-mock", "serve"]
+    assert "SENDCLOUD_MOCK_HOST=0.0.0.0" in final_instructions["ENV"]
+    assert "SENDCLOUD_MOCK_PORT=8080" in final_instructions["ENV"]
+
+
+def test_the_image_ships_the_kit() -> None:
+    """The build stage installs the package with its contracts extra, so `sendcloud-contracts` runs in the image."""
+    build, _ = stages()
+    assert any(i == "RUN" and "'.[contracts]'" in a for i, a in build)
 
 
 def _free_port() -> int:
@@ -80,9 +89,9 @@ def test_recipe_builds_and_runs_without_docker(tmp_path: Path) -> None:
                 key, _, value = pair.partition("=")
                 env[key] = value.replace("$PATH", env["PATH"]).replace("/opt/venv", str(venv))
     env["SENDCLOUD_MOCK_PORT"] = port
+    env["SENDCLOUD_MOCK_HOST"] = "127.0.0.1"  # loopback only on a shared machine; the image binds 0.0.0.0
     final_instructions = dict(final)
-    command = [part if part != "8080" else port for part in json.loads(final_instructions["CMD"])]
-    command = [part if part != "0.0.0.0" else "127.0.0.1" for part in command]
+    command = json.loads(final_instructions["CMD"])
     started = time.monotonic()
     server = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -98,4 +107,5 @@ def test_recipe_builds_and_runs_without_docker(tmp_path: Path) -> None:
     finally:
         server.terminate()
         assert server.wait(timeout=30) == 0
-    assert os.path.exists(venv / "bin" / "sendcloud-mock")
+    assert os.path.exists(venv / "bin" / "sendcloud-mock") and os.path.exists(venv / "bin" / "sendcloud-contracts")
+    assert not os.path.exists(venv / "bin" / "pip")
