@@ -44,6 +44,9 @@ def _target_options(parser: argparse.ArgumentParser) -> None:
     target.add_argument("--api-key", default=None, help="API key (default: SENDCLOUD_API_KEY)")
     target.add_argument("--api-secret", default=None,
                         help="API secret (default: SENDCLOUD_API_SECRET; prefer the variable in CI)")
+    target.add_argument("--admin-token", default=None,
+                        help="the fake's admin token, for a fake started with --admin-token "
+                             "(default: SENDCLOUD_MOCK_ADMIN_TOKEN)")
     target.add_argument("--timeout", type=float, default=30.0, help="seconds per HTTP request")
     ids = parser.add_argument_group("identifiers (filled from the fixtures when the target is the fake)")
     ids.add_argument("--brand-domain", help="a brand whose return portal to use")
@@ -100,10 +103,11 @@ def make_transport(args: argparse.Namespace, *, read_only: bool) -> Transport:
 
     key = args.api_key or os.environ.get("SENDCLOUD_API_KEY")
     secret = args.api_secret or os.environ.get("SENDCLOUD_API_SECRET")
+    admin_token = args.admin_token or os.environ.get("SENDCLOUD_MOCK_ADMIN_TOKEN") or None
     if args.in_process:
         return WsgiTransport(in_process_app(), key or FAKE_KEY, secret or FAKE_SECRET, read_only=read_only)
     return HttpTransport(args.base_url, key, secret, service_points_url=args.service_points_url,
-                         read_only=read_only, timeout=args.timeout)
+                         read_only=read_only, timeout=args.timeout, admin_token=admin_token)
 
 
 def start(transport: Transport, *, quiet: bool = False) -> None:
@@ -111,9 +115,10 @@ def start(transport: Transport, *, quiet: bool = False) -> None:
 
     Raises PreflightFailed (exit 3 unreachable, 4 credentials refused) before any contract runs.
     """
-    from .preflight import check_credentials, check_reachable
+    from .preflight import check_admin_access, check_credentials, check_reachable
 
     check_reachable(transport)
+    check_admin_access(transport)
     if transport.use_fake_account() and not quiet:
         print("no credentials given: using the fake's default fixture account", file=sys.stderr)
     check_credentials(transport)
@@ -134,7 +139,7 @@ def _out(transport: Transport, text: str, stream: Any = None) -> None:
 
 # Options a replay command leaves out: it sets its own seed and contracts, writes no report, and never
 # carries credentials (they come from SENDCLOUD_API_KEY/SENDCLOUD_API_SECRET).
-_REPLAY_DROPS_VALUE = {"--seed", "--contract", "--junit", "--api-key", "--api-secret"}
+_REPLAY_DROPS_VALUE = {"--seed", "--contract", "--junit", "--api-key", "--api-secret", "--admin-token"}
 _REPLAY_DROPS_FLAG = {"--quiet", "-q", "--verbose", "-v"}
 
 
@@ -176,8 +181,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1, 2**32)
     replay = functools.partial(replay_command, args.argv, seed)
     # Replay commands never carry credentials; when they were options, say where the replay reads them.
-    env_note = (" (with the credentials in SENDCLOUD_API_KEY/SENDCLOUD_API_SECRET)"
-                if args.api_key or args.api_secret else "")
+    moved = [name for name, given in (("SENDCLOUD_API_KEY", args.api_key), ("SENDCLOUD_API_SECRET", args.api_secret),
+                                       ("SENDCLOUD_MOCK_ADMIN_TOKEN", args.admin_token)) if given]
+    env_note = f" (with the credentials in {', '.join(moved)})" if moved else ""
     transport = make_transport(args, read_only=args.read_only)
     try:
         try:

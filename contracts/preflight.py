@@ -71,7 +71,13 @@ def check_credentials(transport: Transport) -> None:
                               f"give credentials with {CREDENTIAL_HINT}", CREDENTIALS_REFUSED)
 
 
-def preflight(transport: Transport) -> None:
-    """Reachability, then credentials; raises PreflightFailed with the line to print and the exit status."""
-    check_reachable(transport)
-    check_credentials(transport)
+def check_admin_access(transport: Transport) -> None:
+    """On the fake, its admin API (fixtures, clock, accounts) answers; PreflightFailed(4) when its token is refused."""
+    if not transport.is_fake:
+        return
+    answer = transport.admin("GET", "/fixtures")
+    if answer.status in (401, 403):
+        which = "no admin token given" if not transport.admin_headers() else "the admin token was refused"
+        raise PreflightFailed(f"{which}: GET /__admin/fixtures on {transport.describe()} answered {answer.status}; "
+                              f"give the fake's token with --admin-token or SENDCLOUD_MOCK_ADMIN_TOKEN",
+                              CREDENTIALS_REFUSED)

@@ -24,6 +24,8 @@ OPTIONS = (
     ("service-points-url", "service points API (default: servicepoints.sendcloud.sc for production)"),
     ("api-key", "API key (default: SENDCLOUD_API_KEY)"),
     ("api-secret", "API secret (default: SENDCLOUD_API_SECRET)"),
+    ("admin-token", "the fake's admin token, when it was started with --admin-token "
+                    "(default: SENDCLOUD_MOCK_ADMIN_TOKEN)"),
     ("brand-domain", "brand whose return portal to use"),
     ("tracking-number", "outgoing parcel of that brand"),
     ("postal-code", "postal code of that parcel"),
@@ -86,7 +88,8 @@ def sendcloud_transport(pytestconfig: pytest.Config) -> Iterator[Any]:
         transport = WsgiTransport(in_process_app(), key or FAKE_KEY, secret or FAKE_SECRET, read_only=read_only)
     else:
         transport = HttpTransport(get("sendcloud_base_url"), key, secret,
-                                  service_points_url=get("sendcloud_service_points_url"), read_only=read_only)
+                                  service_points_url=get("sendcloud_service_points_url"), read_only=read_only,
+                                  admin_token=get("sendcloud_admin_token") or os.environ.get("SENDCLOUD_MOCK_ADMIN_TOKEN"))
         transport.use_fake_account()
     yield transport
     transport.close()

@@ -71,12 +71,16 @@ class Transport(ABC):
 
     name = "transport"
 
-    def __init__(self, api_key: str | None, api_secret: str | None, *, read_only: bool = False) -> None:
+    def __init__(self, api_key: str | None, api_secret: str | None, *, read_only: bool = False,
+                 admin_token: str | None = None) -> None:
         self.api_key = api_key
         self._api_secret = api_secret
         self.read_only = read_only
         self.redact = Redactor()
         self.redact.add_pair(api_key, api_secret)
+        # The fake's admin token (sendcloud-mock serve --admin-token), sent with every /__admin call.
+        self._admin_token = admin_token
+        self.redact.add(admin_token)
         self.sent: list[tuple[str, str, int]] = []  # (method, url, status), for reports and tests
 
     # -- what subclasses provide ------------------------------------------------------------
@@ -108,7 +112,8 @@ class Transport(ABC):
         The first base is asked for /__admin/health, which also tells whether it is the fake.
         """
         path = "/__admin/health" if base == self.base_urls()[0] else "/"
-        answer = self._send("GET", base.rstrip("/") + path, params=None, json_body=None, headers={})
+        headers = self.admin_headers() if path == "/__admin/health" else {}
+        answer = self._send("GET", base.rstrip("/") + path, params=None, json_body=None, headers=headers)
         if path == "/__admin/health":
             self.__dict__["is_fake"] = _is_fake_health(answer)
 
@@ -164,7 +169,7 @@ class Transport(ABC):
     def is_fake(self) -> bool:
         """Whether the target is sendcloud-mock (its /__admin/health says so)."""
         try:
-            answer = self._send("GET", "/__admin/health", params=None, json_body=None, headers={})
+            answer = self._send("GET", "/__admin/health", params=None, json_body=None, headers=self.admin_headers())
         except (requests.RequestException, OSError):
             return False
         return _is_fake_health(answer)
@@ -173,7 +178,11 @@ class Transport(ABC):
         """Call the fake's own /__admin API (never counted as a write to the Sendcloud API)."""
         if not self.is_fake:
             raise RuntimeError("the /__admin API exists only on sendcloud-mock")
-        return self._send(method.upper(), "/__admin" + path, params=None, json_body=body, headers={})
+        return self._send(method.upper(), "/__admin" + path, params=None, json_body=body, headers=self.admin_headers())
+
+    def admin_headers(self) -> dict[str, str]:
+        """The Authorization header for the fake's admin API, when it is protected by a token."""
+        return {"Authorization": f"Bearer {self._admin_token}"} if self._admin_token else {}
 
     def advance_clock(self, seconds: float) -> bool:
         """Move the fake's clock; False (and nothing sent) when the target is not the fake."""
@@ -197,8 +206,9 @@ class HttpTransport(Transport):
     name = "http"
 
     def __init__(self, base_url: str = PRODUCTION_URL, api_key: str | None = None, api_secret: str | None = None,
-                 *, service_points_url: str | None = None, read_only: bool = False, timeout: float = 30.0) -> None:
-        super().__init__(api_key, api_secret, read_only=read_only)
+                 *, service_points_url: str | None = None, read_only: bool = False, timeout: float = 30.0,
+                 admin_token: str | None = None) -> None:
+        super().__init__(api_key, api_secret, read_only=read_only, admin_token=admin_token)
         self.base_url = base_url.rstrip("/")
         if service_points_url is None:
             service_points_url = (PRODUCTION_SERVICE_POINTS_URL if self.base_url == PRODUCTION_URL
@@ -266,8 +276,8 @@ class WsgiTransport(Transport):
     host = "http://localhost"
 
     def __init__(self, app: Any, api_key: str | None = None, api_secret: str | None = None, *,
-                 read_only: bool = False) -> None:
-        super().__init__(api_key, api_secret, read_only=read_only)
+                 read_only: bool = False, admin_token: str | None = None) -> None:
+        super().__init__(api_key, api_secret, read_only=read_only, admin_token=admin_token)
         self.app = app
         # A Flask app has its own test client; plain WSGI callables (middleware) get werkzeug's.
         self.client = app.test_client() if hasattr(app, "test_client") else Client(app)

@@ -60,3 +60,52 @@ def test_on_an_open_fake_missing_credentials_must_still_be_refused(tmp_path: Pat
     result = run_one(BY_NAME["openapi_conformance"], ctx)
     assert result.status == FAILED, result.detail
     assert "no Authorization header" in result.detail and "expected 401" in result.detail
+
+
+ADMIN_TOKEN = "admin-token-0f3c9a7e"
+
+
+def admin_protected(app: Any, token: str) -> Any:
+    """The fake with its admin API behind a Bearer token, health left open (as `serve --admin-token` does)."""
+
+    def wrapper(environ: dict[str, Any], start_response: Any) -> Any:
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/__admin") and path != "/__admin/health" and \
+                environ.get("HTTP_AUTHORIZATION") != f"Bearer {token}":
+            start_response("401 UNAUTHORIZED", [("Content-Type", "application/json")])
+            return [b'{"error": {"code": "unauthorized", "message": "Admin token required."}}']
+        return app(environ, start_response)
+
+    return wrapper
+
+
+@pytest.fixture
+def protected_fake(tmp_path: Path) -> Iterator[ServedApp]:
+    app = create_app(Settings(db=str(tmp_path / "protected.sqlite3")))
+    with ServedApp(admin_protected(app, ADMIN_TOKEN)) as server:
+        yield server
+
+
+def test_the_admin_token_opens_a_protected_fake(protected_fake: ServedApp, capsys: pytest.CaptureFixture[str],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """With SENDCLOUD_MOCK_ADMIN_TOKEN (or --admin-token) the kit reads the fixtures and moves the clock; never shows it."""
+    monkeypatch.setenv("SENDCLOUD_MOCK_ADMIN_TOKEN", ADMIN_TOKEN)
+    assert main(["run", "--base-url", protected_fake.url, "--contract", "portal_flow", "--contract", "token_rules"]) == 0
+    out, err = capsys.readouterr()
+    assert "2 passed" in out and ADMIN_TOKEN not in out + err
+    monkeypatch.delenv("SENDCLOUD_MOCK_ADMIN_TOKEN")
+    assert main(["run", "--base-url", protected_fake.url, "--admin-token", ADMIN_TOKEN,
+                 "--contract", "portal_flow"]) == 0
+    out, err = capsys.readouterr()
+    assert ADMIN_TOKEN not in out + err and "SENDCLOUD_MOCK_ADMIN_TOKEN" in out  # the replay line says where it goes
+
+
+def test_without_the_admin_token_a_protected_fake_exits_4(protected_fake: ServedApp,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """No token (or a wrong one) for a protected fake: exit 4 with one line naming the option, no contract run."""
+    assert main(["run", "--base-url", protected_fake.url, "--api-key", KEY, "--api-secret", SECRET]) == 4
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and "--admin-token" in err and "no admin token given" in err
+    assert main(["run", "--base-url", protected_fake.url, "--admin-token", "wrong-token-123"]) == 4
+    err = capsys.readouterr().err
+    assert "the admin token was refused" in err and "wrong-token-123" not in err
