@@ -65,24 +65,11 @@ def test_on_an_open_fake_missing_credentials_must_still_be_refused(tmp_path: Pat
 ADMIN_TOKEN = "admin-token-0f3c9a7e"
 
 
-def admin_protected(app: Any, token: str) -> Any:
-    """The fake with its admin API behind a Bearer token, health left open (as `serve --admin-token` does)."""
-
-    def wrapper(environ: dict[str, Any], start_response: Any) -> Any:
-        path = environ.get("PATH_INFO", "")
-        if path.startswith("/__admin") and path != "/__admin/health" and \
-                environ.get("HTTP_AUTHORIZATION") != f"Bearer {token}":
-            start_response("401 UNAUTHORIZED", [("Content-Type", "application/json")])
-            return [b'{"error": {"code": "unauthorized", "message": "Admin token required."}}']
-        return app(environ, start_response)
-
-    return wrapper
-
-
 @pytest.fixture
 def protected_fake(tmp_path: Path) -> Iterator[ServedApp]:
-    app = create_app(Settings(db=str(tmp_path / "protected.sqlite3")))
-    with ServedApp(admin_protected(app, ADMIN_TOKEN)) as server:
+    """A fake started with --admin-token: every admin call but health needs the Bearer token."""
+    app = create_app(Settings(db=str(tmp_path / "protected.sqlite3"), admin_token=ADMIN_TOKEN))
+    with ServedApp(app) as server:
         yield server
 
 

@@ -42,7 +42,7 @@ def _why_not() -> str | None:
 pytestmark = [pytest.mark.image, pytest.mark.slow, pytest.mark.skipif(_why_not() is not None, reason=_why_not() or "")]
 
 
-def tool(*args: str, timeout: float = 900, check: bool = True) -> subprocess.CompletedProcess[str]:
+def tool(*args: str, timeout: float = 1800, check: bool = True) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["bash", str(TOOL), *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout,
                           check=check)
 
