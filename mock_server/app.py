@@ -20,6 +20,7 @@ from .errors import ApiError, Style
 from .faults import Faults
 from .journal import RequestJournal
 from .journal import install as install_journal
+from .oauth import OAuthTokens
 from .seeding import load as load_fixtures
 from .seeding import seed
 from .operations import ResponseContractViolation, json_response
@@ -72,6 +73,7 @@ class MockState:
     portal: PortalBackend
     faults: Faults
     journal: RequestJournal
+    oauth: OAuthTokens
 
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
@@ -108,6 +110,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         portal=PortalBackend(store, returns, points),
         faults=Faults(store),
         journal=RequestJournal(store.path, size=settings.journal_size),
+        oauth=OAuthTokens(store, clock, accounts, ttl=settings.token_ttl),
     )
     admin_access.install(app, token=settings.admin_token, allowed_hosts=settings.allowed_host)
     _register_fault_injection(app)
@@ -151,13 +154,15 @@ def _register_request_scope(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from . import admin, openapi
+    from . import admin, openapi, service_points_api
     from .inspector import blueprint as inspector
+    from .oauth import blueprint as oauth
     from .portal import blueprint as portal
-    from .portal import media, payments, points
+    from .portal import media, payments
     from .returns import documents, v2, v3
 
-    for blueprint in (v3.bp, v2.bp, documents.bp, portal.bp, points.bp, media.bp, payments.bp, admin.bp, inspector.bp,
+    for blueprint in (v3.bp, v2.bp, documents.bp, portal.bp, service_points_api.bp, oauth.bp, media.bp, payments.bp,
+                      admin.bp, inspector.bp,
                       openapi.bp):
         app.register_blueprint(blueprint)
 

@@ -8,19 +8,38 @@ from flask import current_app, g, request
 
 from .accounts import Account
 from .errors import ApiError
+from .oauth.models import refused
 from .seeding import partner_ids
 
 PARTNER_HEADER = "Sendcloud-Partner-Id"
 
 
 def authenticate() -> None:
-    """Blueprint hook: resolve the Basic credentials to an account (g.account) or answer 401."""
+    """Blueprint hook: resolve the credentials (HTTP Basic, or an OAuth2 Bearer token) to an
+    account (g.account) or answer 401."""
     if request.routing_exception is not None:
         # A wrong method or path is answered as such (405/404) before credentials are looked at.
         raise request.routing_exception
-    state = current_app.extensions["sendcloud_mock"]
-    g.account = state.accounts.authenticate(request.authorization)
+    g.account = account_from_header()
     check_partner_header()
+
+
+def account_from_header() -> Account:
+    """The account of the Authorization header: Basic key and secret, or an OAuth2 access token."""
+    state = current_app.extensions["sendcloud_mock"]
+    token = bearer_token()
+    if token is not None:
+        account = state.oauth.account_for(token)
+        if account is None:
+            raise refused("The access token is invalid.")
+        return account
+    return state.accounts.authenticate(request.authorization)
+
+
+def bearer_token() -> str | None:
+    """The token of an ``Authorization: Bearer`` header, if that is the header sent."""
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
 def check_partner_header() -> None:

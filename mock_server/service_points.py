@@ -1,12 +1,14 @@
 """Service points: a read-only index over fixtures/service_points.json, loaded once at start.
 
 Pure domain, no Flask: the search behind ``GET /api/v2/service-points``, one point by id,
-the nearest point for the return portal's parcel lookup, and rough geocoding of a
-customer's postal code or city through the fixture's table of places.
+its availability, the carriers that have points, the nearest point for the return portal's
+parcel lookup, and rough geocoding of a customer's postal code, city or free-text address
+through the fixture's own data (its table of places and the points' streets and codes).
 
 Points come out in Sendcloud's v2 shape (schemas/service-points/service-point.json). Whether
 a point accepts labelless (QR code) returns is not a v2 field; it is kept internally and
-shown as ``extra_data["labelless"]``, extra_data being free-form.
+shown as ``extra_data["labelless"]``, extra_data being free-form. DPD points also show their
+DPD Pickup id (``extra_data["pudo_id"]``, as a ``pudo_id`` search takes it), derived from the id.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 from .carriers import CARRIERS
 
 __all__ = [
+    "DEFAULT_ADDRESS_RADIUS_M",
     "EARTH_RADIUS_M",
     "GENERAL_SHOP_TYPES",
     "LOCKER_MAX_WEIGHT_KG",
@@ -33,11 +36,14 @@ __all__ = [
     "haversine_m",
     "normalise_city",
     "normalise_postal_code",
+    "postal_area",
     "shop_distances",
 ]
 
 EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG)
 LOCKER_MAX_WEIGHT_KG = 20.0
+# How far around a searched address (or postal code) points are answered when no radius is given.
+DEFAULT_ADDRESS_RADIUS_M = 5_000
 GENERAL_SHOP_TYPES = ("servicepoint", "locker", "post_office", "carrier_depot")
 
 # The v2 fields stored in the fixture, in the order the API writes them; open_tomorrow,
@@ -71,6 +77,35 @@ def normalise_city(name: str) -> str:
 
 def _house_number_key(value: str) -> str:
     return re.sub(r"\s+", "", value).casefold()
+
+
+def postal_area(country: str, postal_code: str) -> str:
+    """The postal code area a code lies in: the four digits of a Dutch code ("3511 AZ" -> "3511"),
+    the whole code elsewhere (Belgian, German and French codes name areas already)."""
+    code = normalise_postal_code(postal_code)
+    if country.strip().upper() == "NL":
+        match = re.match(r"\d{4}", code)
+        return match.group(0) if match else code
+    return code
+
+
+def _text_key(text: str) -> str:
+    """Free text for matching names inside it: normalised as cities are, punctuation as spaces."""
+    return normalise_city(re.sub(r"[,.;:/()]", " ", text))
+
+
+def _number_key(text: str) -> str:
+    """A house number for comparing: letters and digits only ("15-17" == "15 17", "12 A" == "12a")."""
+    return re.sub(r"[^0-9a-z]", "", text.casefold())
+
+
+def _pudo_id(carrier: str, country: str, point_id: int) -> str | None:
+    """DPD's own id of a Pickup point ("NL10004"): country and five digits, seven characters."""
+    return f"{country}{10000 + point_id % 90000:05d}" if carrier == "dpd" else None
+
+
+# A postal code written inside a free-text address: four or five digits, a Dutch code's two letters.
+_POSTAL_IN_TEXT = re.compile(r"(?<![\w-])(\d{4,5})(?:\s?([a-z]{2}))?(?![\w-])")
 
 
 def shop_distances(
@@ -109,6 +144,8 @@ class _Point:
     postal_code_key: str
     city_key: str
     house_number_key: str
+    street_key: str
+    pudo_id: str | None
     hours: tuple[tuple[str, ...], ...]  # Monday..Sunday
     stored: Mapping[str, Any]  # private; copied on the way out
 
@@ -116,6 +153,7 @@ class _Point:
     def parse(cls, raw: Mapping[str, Any]) -> _Point:
         stored = {name: raw[name] for name in _STORED_FIELDS}
         shop_type = raw["shop_type"]
+        country = raw["country"].upper()
         return cls(
             id=int(raw["id"]),
             latitude=float(raw["latitude"]),
@@ -123,23 +161,30 @@ class _Point:
             is_active=bool(raw["is_active"]),
             labelless=bool(raw.get("labelless", False)),
             carrier=raw["carrier"],
-            country=raw["country"].upper(),
+            country=country,
             general_shop_type=raw.get("general_shop_type"),
             shop_type_key=shop_type.lower() if shop_type is not None else None,
             postal_code_key=normalise_postal_code(raw["postal_code"]),
             city_key=normalise_city(raw["city"]),
             house_number_key=_house_number_key(raw["house_number"]),
+            street_key=_text_key(raw["street"]),
+            pudo_id=_pudo_id(raw["carrier"], country, int(raw["id"])),
             hours=tuple(tuple(raw["formatted_opening_times"][day]) for day in _DAYS),
             stored=stored,
         )
+
+    def open_in_upcoming_week(self) -> bool:
+        # The next seven days cover every weekday once.
+        return any(self.hours)
 
     def view(self, now: datetime, distance: int | None) -> dict[str, Any]:
         """The v2 service point as of ``now``."""
         out = copy.deepcopy(dict(self.stored))
         out["extra_data"] = {**out["extra_data"], "labelless": self.labelless}
+        if self.pudo_id is not None:
+            out["extra_data"]["pudo_id"] = self.pudo_id
         out["open_tomorrow"] = bool(self.hours[(now.weekday() + 1) % 7])
-        # The next seven days cover every weekday once.
-        out["open_upcoming_week"] = any(self.hours)
+        out["open_upcoming_week"] = self.open_in_upcoming_week()
         out["distance"] = distance
         return out
 
@@ -212,8 +257,10 @@ class ServicePointIndex:
         carriers: Collection[str] | None = None,
         bbox: tuple[float, float, float, float] | None = None,
         postal_code: str | None = None,
+        postal_code_area: str | None = None,
         city: str | None = None,
         house_number: str | None = None,
+        pudo_id: str | None = None,
         shop_types: Collection[str] | None = None,
         general_shop_types: Collection[str] | None = None,
         labelless_only: bool = False,
@@ -225,6 +272,8 @@ class ServicePointIndex:
 
         ``bbox`` is (ne_latitude, ne_longitude, sw_latitude, sw_longitude). ``radius`` (metres)
         needs a reference point; without one, ``distance`` is null and points come by id.
+        ``postal_code`` matches the whole code, ``postal_code_area`` the code's area (see
+        ``postal_area``); ``pudo_id`` matches DPD's Pickup id.
         An empty collection filter matches nothing; None means no filter.
         """
         if (latitude is None) != (longitude is None):
@@ -239,6 +288,7 @@ class ServicePointIndex:
         postal_key = normalise_postal_code(postal_code) if postal_code is not None else None
         city_keys = self._city_keys(country_key, city) if city is not None else None
         house_key = _house_number_key(house_number) if house_number is not None else None
+        pudo_key = pudo_id.strip().upper() if pudo_id is not None else None
         too_heavy_for_lockers = weight is not None and weight > LOCKER_MAX_WEIGHT_KG
 
         found: list[tuple[int | None, _Point]] = []
@@ -263,6 +313,10 @@ class ServicePointIndex:
                 continue
             if house_key is not None and point.house_number_key != house_key:
                 continue
+            if pudo_key is not None and point.pudo_id != pudo_key:
+                continue
+            if postal_code_area is not None and postal_area(point.country, point.postal_code_key) != postal_code_area:
+                continue
             if bbox is not None and not _in_bbox(point, bbox):
                 continue
             distance = None
@@ -281,6 +335,19 @@ class ServicePointIndex:
         """One point by id, inactive ones included (is_active tells), distance null."""
         point = self._by_id.get(point_id)
         return point.view(now, None) if point is not None else None
+
+    def available(self, point_id: int) -> bool | None:
+        """Whether a point takes parcels now: active and open on some day of the coming week.
+        None for an unknown id."""
+        point = self._by_id.get(point_id)
+        if point is None:
+            return None
+        return point.is_active and point.open_in_upcoming_week()
+
+    def carrier_codes(self, country: str | None = None) -> list[str]:
+        """The carriers with active points (in a country), sorted."""
+        key = country.strip().upper() if country else None
+        return sorted({p.carrier for p in self._points if p.is_active and (key is None or p.country == key)})
 
     def nearest(
         self,
@@ -312,6 +379,111 @@ class ServicePointIndex:
             place = self._by_city.get((country_key, normalise_city(city)))
         return (place.latitude, place.longitude) if place is not None else None
 
+    def place_destination(
+        self, country: str, *, address: str | None = None, postal_code: str | None = None,
+        city: str | None = None, house_number: str | None = None,
+    ) -> tuple[float, float] | None:
+        """Where a destination address lies, as precisely as the fixture data allows, or None.
+
+        A free-text ``address`` wins when it can be placed (see ``geocode``); then a point at the
+        exact postal code and house number; then the points sharing the postal code; then the
+        postal code's place; then the city's centre.
+        """
+        if address and address.strip():
+            found = self.geocode(country, address)
+            if found is not None:
+                return found
+        country_key = country.strip().upper()
+        if postal_code and postal_code.strip():
+            code = normalise_postal_code(postal_code)
+            same_code = [p for p in self._points if p.country == country_key and p.postal_code_key == code]
+            if house_number:
+                house = _house_number_key(house_number)
+                exact = [p for p in same_code if p.house_number_key == house]
+                if exact:
+                    return _centre(exact)
+            if same_code:
+                return _centre(same_code)
+        return self.locate(country_key, postal_code, city)
+
+    def geocode(self, country: str, text: str) -> tuple[float, float] | None:
+        """Place a free-text address ("Steenweg 32 Utrecht", "3511 JP", "Kanaalstraat 12, 5611 LX
+        Eindhoven") in a country, using only the fixture: a street of its points (in the city or
+        postal area the text names, when it names one), else a postal code, else a city. None
+        when nothing in the text is known."""
+        country_key = country.strip().upper()
+        plain = f" {_text_key(text)} "
+        city_place = self._city_in_text(country_key, plain)
+        postal = None
+        for match in _POSTAL_IN_TEXT.finditer(plain):
+            digits, letters = match.group(1), match.group(2) or ""
+            candidate = normalise_postal_code(digits + letters)
+            if self.locate(country_key, candidate, None) is not None or any(
+                    p.country == country_key and p.postal_code_key.startswith(candidate) for p in self._points):
+                postal = candidate
+                break
+        street = self._street_in_text(country_key, plain, city_place, postal)
+        if street is not None:
+            return street
+        if postal is not None:
+            same_code = [p for p in self._points if p.country == country_key and p.postal_code_key == postal]
+            if same_code:
+                return _centre(same_code)
+            located = self.locate(country_key, postal, None)
+            if located is not None:
+                return located
+        if city_place is not None:
+            return city_place.latitude, city_place.longitude
+        return None
+
+    def _city_in_text(self, country: str, plain: str) -> Place | None:
+        """The place whose name (or other name) appears as whole words in the text; the longest name wins."""
+        best: tuple[int, Place] | None = None
+        for place in self._places:
+            if place.country != country:
+                continue
+            for name in (place.city, *place.aliases):
+                key = _text_key(name)
+                if key and f" {key} " in plain and (best is None or len(key) > best[0]):
+                    best = (len(key), place)
+        return best[1] if best else None
+
+    def _street_in_text(self, country: str, plain: str, city: Place | None, postal: str | None
+                        ) -> tuple[float, float] | None:
+        """The location of a street of the fixture's points named in the text: the point at the
+        named house number, else the middle of the street's points. A named city or postal area
+        decides between same-named streets, and excludes streets elsewhere."""
+        city_keys = {normalise_city(n) for n in (city.city, *city.aliases)} if city is not None else None
+        area = postal_area(country, postal) if postal is not None else None
+        best: list[_Point] = []
+        best_len = 0
+        for point in self._points:
+            if point.country != country or not point.street_key:
+                continue
+            if f" {point.street_key} " not in plain:
+                continue
+            if city_keys is not None and point.city_key not in city_keys:
+                continue
+            if city_keys is None and area is not None and postal_area(country, point.postal_code_key) != area:
+                continue
+            if len(point.street_key) > best_len:
+                best, best_len = [point], len(point.street_key)
+            elif len(point.street_key) == best_len and point.street_key == best[0].street_key:
+                best.append(point)
+        if not best:
+            return None
+        # Same-named streets in several cities and nothing to choose: the first city's (by point id).
+        best = [p for p in best if p.city_key == best[0].city_key]
+        street = best[0].street_key
+        before, _, after_text = plain.partition(f" {street} ")
+        after, before_words = after_text.split(), before.split()
+        numbers = {_number_key(word) for word in (after[:1] + before_words[-1:])}
+        if len(after) >= 2:
+            numbers.add(_number_key(after[0] + after[1]))
+        numbers.discard("")
+        at_number = [p for p in best if _number_key(p.house_number_key) in numbers]
+        return _centre(at_number or best)
+
     def _city_keys(self, country: str | None, city: str) -> frozenset[str]:
         """The asked name plus, for a known place, its canonical name ("Brussel" finds "Bruxelles")."""
         key = normalise_city(city)
@@ -322,3 +494,9 @@ class ServicePointIndex:
             if key in {normalise_city(n) for n in (place.city, *place.aliases)}:
                 names.add(normalise_city(place.city))
         return frozenset(names)
+
+
+def _centre(points: Collection[_Point]) -> tuple[float, float]:
+    """The mean position of a few nearby points (plain averaging is exact enough within a city)."""
+    return (round(sum(p.latitude for p in points) / len(points), 6),
+            round(sum(p.longitude for p in points) / len(points), 6))

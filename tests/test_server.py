@@ -256,3 +256,26 @@ def test_server_imports_no_test_tools() -> None:
              "create_app(); print(sorted({'hypothesis', 'schemathesis', 'pytest', 'reportlab'} & set(sys.modules)))")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_oauth2_and_service_points_over_the_socket(server: Server) -> None:
+    """An OAuth2 client-credentials client gets a token from one worker and uses it on both; service
+    points answer Basic, the public key and the token, with distances for a free-text address."""
+    token = requests.post(server.url + "/oauth2/token/", data={"grant_type": "client_credentials"}, auth=AUTH,
+                          timeout=10)
+    assert token.status_code == 200 and token.headers["Cache-Control"] == "no-store"
+    headers = {"Authorization": f"Bearer {token.json()['access_token']}", "Connection": "close"}
+    for _ in range(6):  # fresh connections, so both workers see the stored token
+        assert requests.get(server.url + "/api/v2/returns", headers=headers, timeout=10).status_code == 200
+    query = {"country": "NL", "address": "Steenweg 32 Utrecht"}
+    by_token = requests.get(server.url + "/api/v2/service-points", params=query, headers=headers, timeout=10).json()
+    by_basic = requests.get(server.url + "/api/v2/service-points", params=query, auth=AUTH, timeout=10).json()
+    by_key = requests.get(server.url + "/api/v2/service-points", params={**query, "access_token": DEFAULT_KEY},
+                          timeout=10).json()
+    assert by_token == by_basic == by_key and by_token[0]["distance"] == 0
+    assert all(isinstance(p["distance"], int) for p in by_token)
+    carriers = requests.get(server.url + "/api/v2/carriers", auth=AUTH, timeout=10)
+    assert carriers.status_code == 200 and "postnl" in carriers.json()
+    bad = requests.post(server.url + "/oauth2/token", data={"grant_type": "client_credentials",
+                                                            "client_id": DEFAULT_KEY, "client_secret": "x"}, timeout=10)
+    assert bad.status_code == 401 and bad.json()["error"] == "invalid_client"

@@ -424,6 +424,49 @@ def test_locate_falls_back_to_prefix_then_city_then_none() -> None:
     assert INDEX.locate("NL", None, None) is None
 
 
+@pytest.mark.parametrize("point", [p for p in ACTIVE if p["country"] in ("NL", "BE", "DE", "FR")][::9],
+                         ids=lambda p: str(p["id"]))
+def test_geocode_places_each_point_by_its_own_address(point: dict[str, Any]) -> None:
+    """Every point's own "street number postal code city" geocodes to within metres of it."""
+    text = f"{point['street']} {point['house_number']}, {point['postal_code']} {point['city']}"
+    where = INDEX.geocode(point["country"], text)
+    assert where is not None
+    assert independent_distance(*where, *position(point)) < 1
+
+
+def test_geocode_falls_back_to_postal_code_then_city_then_none() -> None:
+    """Without a known street the postal code places the text, then a city name; a bare house number
+    is no postal code; unknown text is None."""
+    utrecht = PLACES[("NL", "Utrecht")]
+    assert INDEX.geocode("NL", "Oudegracht 158, Utrecht") == (utrecht["latitude"], utrecht["longitude"])
+    assert INDEX.geocode("NL", "Nowhere 3, 3584 CS") == (utrecht["latitude"], utrecht["longitude"])
+    assert INDEX.geocode("BE", "Rue Neuve 1 Brussel") is not None
+    assert INDEX.geocode("NL", "32") is None
+    assert INDEX.geocode("NL", "Nergensweg 1 Atlantis") is None
+    assert INDEX.geocode("FR", "Steenweg 32 Utrecht") is None
+
+
+def test_postal_area_and_pudo_ids() -> None:
+    """Dutch postal areas are the four digits; DPD points have unique seven-character pudo ids and others none."""
+    from mock_server.service_points import postal_area
+
+    assert postal_area("nl", "3511 az") == "3511" and postal_area("DE", "50667") == "50667"
+    ids = [p["extra_data"].get("pudo_id") for p in everything(carriers=["dpd"])]
+    assert ids and all(i is not None and len(i) == 7 for i in ids) and len(set(ids)) == len(ids)
+    assert all("pudo_id" not in p["extra_data"] for p in everything(carriers=["postnl"]))
+    assert [p["extra_data"]["pudo_id"] for p in everything(pudo_id=ids[0])] == [ids[0]]
+
+
+def test_availability_and_carrier_codes() -> None:
+    """available(): active and open some day this week; None for no point. carrier_codes() per country."""
+    inactive = next(p for p in RAW["service_points"] if not p["is_active"])
+    assert INDEX.available(ACTIVE[0]["id"]) is True
+    assert INDEX.available(inactive["id"]) is False
+    assert INDEX.available(1) is None
+    assert INDEX.carrier_codes("NL") == sorted(EXPECTED_CARRIERS["NL"])
+    assert set(INDEX.carrier_codes()) == set().union(*EXPECTED_CARRIERS.values())
+
+
 def test_shop_distances_helper() -> None:
     """shop_distances() gives whole metres per shop, nearest first."""
     found = shop_distances(52.378901, 4.900541, [(7, 52.089444, 5.110278), (3, 52.378901, 4.900541)])
