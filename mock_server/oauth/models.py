@@ -104,7 +104,7 @@ class OAuthTokens:
 def refused(detail: str) -> ApiError:
     """A 401 in the API's own error format, with the Bearer challenge of RFC 6750 §3."""
     return ApiError.one(401, "authentication_failed", detail, header="Authorization",
-                        headers={"WWW-Authenticate": 'Bearer realm="api", error="invalid_token"'})
+                        headers={"WWW-Authenticate": 'Basic realm="api", Bearer realm="api", error="invalid_token"'})
 
 
 def _digest(token: str) -> str:
