@@ -71,15 +71,22 @@ class Accounts:
             outgoing_parcels: Iterable[Mapping[str, Any]] = (), from_fixtures: bool = False) -> Account:
         """Create an account with its brands and outgoing parcels; a taken key raises KeyError."""
         with self._store.transaction() as db:
-            try:
-                cursor = db.execute(
-                    "INSERT INTO accounts (api_key, api_secret, name, from_fixtures) VALUES (?, ?, ?, ?)",
-                    (api_key, api_secret, name, int(from_fixtures)),
-                )
-            except sqlite3.IntegrityError:
-                raise KeyError(api_key) from None
-            account_id = int(cursor.lastrowid)  # type: ignore[arg-type]
-            self._insert_owned(db, account_id, brands, outgoing_parcels)
+            return self.insert(db, name=name, api_key=api_key, api_secret=api_secret, brands=brands,
+                               outgoing_parcels=outgoing_parcels, from_fixtures=from_fixtures)
+
+    def insert(self, db: sqlite3.Connection, *, name: str, api_key: str, api_secret: str,
+               brands: Iterable[Mapping[str, Any]] = (), outgoing_parcels: Iterable[Mapping[str, Any]] = (),
+               from_fixtures: bool = False) -> Account:
+        """add(), inside a transaction the caller holds."""
+        try:
+            cursor = db.execute(
+                "INSERT INTO accounts (api_key, api_secret, name, from_fixtures) VALUES (?, ?, ?, ?)",
+                (api_key, api_secret, name, int(from_fixtures)),
+            )
+        except sqlite3.IntegrityError:
+            raise KeyError(api_key) from None
+        account_id = int(cursor.lastrowid)  # type: ignore[arg-type]
+        self._insert_owned(db, account_id, brands, outgoing_parcels)
         return Account(account_id, api_key, name)
 
     def _insert_owned(self, db: sqlite3.Connection, account_id: int, brands: Iterable[Mapping[str, Any]],

@@ -1,6 +1,7 @@
 """Blueprint: the control surface beside the API (/__admin), like WireMock's.
 
-Health, fixtures, reset, the clock, the request journal and accounts.
+Health, fixtures, reset, the clock, the request journal and accounts. Calls that change
+time, faults or state take an optional account (body 'account' or ?account=).
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from typing import Any
 from flask import Blueprint, current_app
 
 from . import __version__
-from .clock import iso
+from .accounts import Account
+from .clock import ClockLimitError, iso
 from .errors import ApiError
 from .seeding import reset as reset_store
 from .operations import Reply, operation
@@ -59,41 +61,61 @@ def fixtures(params: dict[str, Any], body: None) -> Reply:
     })
 
 
+def _account(params: dict[str, Any], body: dict[str, Any] | None = None) -> Account | None:
+    """The account an admin call names (body "account" or ?account=), or None for all; unknown: 404."""
+    key = (body or {}).get("account") or params.get("account")
+    if key is None:
+        return None
+    account = state().accounts.by_key(key)
+    if account is None:
+        where = {"pointer": "/account"} if (body or {}).get("account") else {"parameter": "account"}
+        raise ApiError.one(404, "not_found", f"No account has the API key {key!r}.", **where)
+    return account
+
+
 @bp.post("/reset")
 @operation("admin_reset")
 def reset(params: dict[str, Any], body: dict[str, Any]) -> Reply:
     mock = state()
-    account = body.get("account")
+    account = _account(params, body)
+    key = account.api_key if account else None
     try:
-        reset_store(mock.store, mock.accounts, mock.fixtures, account_key=account)
-        if account is None:
-            mock.journal.clear()
+        reset_store(mock.store, mock.accounts, mock.fixtures, account_key=key)
     except KeyError:
-        raise ApiError.one(404, "not_found", f"No account has the API key {account!r}.", pointer="/account") from None
-    return Reply(200, {"reset": "account" if account else "all", "account": account})
+        raise ApiError.one(404, "not_found", "No account has this API key.", pointer="/account") from None
+    mock.journal.clear(key)
+    return Reply(200, {"reset": "account" if account else "all", "account": key})
+
+
+def _clock_reply(account: Account | None) -> Reply:
+    clock = state().clock
+    return Reply(200, {"now": iso(clock.now(account)), "frozen": clock.is_frozen(account),
+                       "account": account.api_key if account else None})
 
 
 @bp.get("/clock")
 @operation("admin_clock")
 def clock(params: dict[str, Any], body: None) -> Reply:
-    mock = state()
-    return Reply(200, {"now": iso(mock.clock.now()), "frozen": mock.clock.is_frozen()})
+    return _clock_reply(_account(params))
 
 
 @bp.post("/clock/advance")
 @operation("admin_clock_advance")
 def advance(params: dict[str, Any], body: dict[str, Any]) -> Reply:
-    mock = state()
-    mock.clock.advance(float(body["seconds"]))
-    return Reply(200, {"now": iso(mock.clock.now()), "frozen": mock.clock.is_frozen()})
+    account = _account(params, body)
+    try:
+        state().clock.advance(float(body["seconds"]), account)
+    except ClockLimitError as refused:
+        raise ApiError.one(400, "invalid", str(refused), pointer="/seconds") from None
+    return _clock_reply(account)
 
 
 @bp.post("/clock/freeze")
 @operation("admin_clock_freeze")
 def freeze(params: dict[str, Any], body: dict[str, Any]) -> Reply:
-    mock = state()
-    mock.clock.freeze(bool(body.get("frozen", True)))
-    return Reply(200, {"now": iso(mock.clock.now()), "frozen": mock.clock.is_frozen()})
+    account = _account(params, body)
+    state().clock.freeze(bool(body.get("frozen", True)), account)
+    return _clock_reply(account)
 
 
 @bp.get("/requests")
@@ -139,19 +161,23 @@ def payment(params: dict[str, Any], body: dict[str, Any]) -> Reply:
 @bp.get("/faults")
 @operation("admin_faults_list")
 def faults_list(params: dict[str, Any], body: None) -> Reply:
-    return Reply(200, {"faults": state().faults.all()})
+    account = _account(params)
+    return Reply(200, {"faults": state().faults.all(account.api_key if account else None)})
 
 
 @bp.post("/faults")
 @operation("admin_faults_create")
 def faults_create(params: dict[str, Any], body: dict[str, Any]) -> Reply:
-    return Reply(201, state().faults.add(body))
+    account = _account(params, body)
+    rule = {**body, "account": account.api_key} if account else body
+    return Reply(201, state().faults.add(rule))
 
 
 @bp.delete("/faults")
 @operation("admin_faults_clear")
 def faults_clear(params: dict[str, Any], body: None) -> Reply:
-    return Reply(200, {"deleted": state().faults.delete()})
+    account = _account(params)
+    return Reply(200, {"deleted": state().faults.delete(account=account.api_key if account else None)})
 
 
 @bp.delete("/faults/<int:id>")

@@ -26,6 +26,7 @@ from .seeding import seed
 from .operations import ResponseContractViolation, json_response
 from .portal.models import PortalBackend
 from .returns.models import ReturnsBackend
+from .scope import request_account
 from .service_points import ServicePointIndex
 from .tokens import TokenService
 from .webhooks import install as install_webhooks
@@ -108,7 +109,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         tokens=TokenService(store, clock, secret=settings.jwt_secret, ttl=settings.token_ttl),
         points=points,
         portal=PortalBackend(store, returns, points),
-        faults=Faults(store),
+        faults=Faults(store, clock),
         journal=RequestJournal(store.path, size=settings.journal_size),
         oauth=OAuthTokens(store, clock, accounts, ttl=settings.token_ttl),
     )
@@ -131,7 +132,9 @@ def _register_fault_injection(app: Flask) -> None:
         app.extensions["sendcloud_mock"].store.begin_request()
         if request.path.startswith("/__admin"):
             return None
-        hit = app.extensions["sendcloud_mock"].faults.match(request.method, request.path, request.headers)
+        mock = app.extensions["sendcloud_mock"]
+        hit = mock.faults.match(request.method, request.path, request.headers,
+                                account=lambda: request_account(mock.store, request))
         if hit is None:
             return None
         g.fault_rule = hit.label

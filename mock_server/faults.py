@@ -2,8 +2,10 @@
 
 A rule matches a method and a path glob (and optionally a header), and then delays the
 request, answers a status and body of its own, or rate-limits with 429 and Retry-After;
-a number of times, or with a probability. Rules live in the store, so every worker
-applies the same ones and counts hits together.
+a number of times, or with a probability. A rule with an `account` applies only to that
+account's requests. Rules live in the store, so every worker applies the same ones and
+counts hits together. Rate-limit windows run on the server clock (the account's, for an
+account's rule), so a clock advance ends a window as real time would.
 """
 
 from __future__ import annotations
@@ -11,10 +13,10 @@ from __future__ import annotations
 import fnmatch
 import math
 import random
-import time
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
+from .clock import Clock
 from .store import Store, dumps, loads
 
 
@@ -29,8 +31,9 @@ class Hit:
 
 
 class Faults:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, clock: Clock) -> None:
         self._store = store
+        self._clock = clock
 
     def add(self, rule: Mapping[str, Any]) -> dict[str, Any]:
         with self._store.transaction() as db:
@@ -42,34 +45,53 @@ class Faults:
         row = self._store.query_one("SELECT * FROM faults WHERE id = ?", (rule_id,))
         return None if row is None else _describe(row)
 
-    def all(self) -> list[dict[str, Any]]:
-        return [_describe(row) for row in self._store.query("SELECT * FROM faults ORDER BY id")]
+    def all(self, account: str | None = None) -> list[dict[str, Any]]:
+        """Every rule, or one account's rules."""
+        if account is None:
+            return [_describe(row) for row in self._store.query("SELECT * FROM faults ORDER BY id")]
+        return [_describe(row) for row in self._store.query(
+            "SELECT * FROM faults WHERE json_extract(data, '$.account') = ? ORDER BY id", (account,))]
 
-    def delete(self, rule_id: int | None = None) -> int:
+    def delete(self, rule_id: int | None = None, account: str | None = None) -> int:
+        """One rule, or every rule (of one account, when given)."""
         with self._store.transaction() as db:
-            if rule_id is None:
-                return db.execute("DELETE FROM faults").rowcount
-            return db.execute("DELETE FROM faults WHERE id = ?", (rule_id,)).rowcount
+            if rule_id is not None:
+                return db.execute("DELETE FROM faults WHERE id = ?", (rule_id,)).rowcount
+            if account is not None:
+                return db.execute("DELETE FROM faults WHERE json_extract(data, '$.account') = ?", (account,)).rowcount
+            return db.execute("DELETE FROM faults").rowcount
 
-    def match(self, method: str, path: str, headers: Mapping[str, str]) -> Hit | None:
-        """The first rule that applies to this request (and is counted as hit), if any."""
+    def match(self, method: str, path: str, headers: Mapping[str, str],
+              account: Callable[[], tuple[str, int] | None] = lambda: None) -> Hit | None:
+        """The first rule that applies to this request (and is counted as hit), if any.
+
+        `account` names the request's account (API key, id), asked only when an account's rule
+        could match.
+        """
         rules = self._store.cached("faults", lambda: [(row["id"], loads(row["data"])) for row in
                                                        self._store.query("SELECT id, data FROM faults ORDER BY id")])
+        unknown = object()
+        owner: Any = unknown
         for rule_id, rule in rules:
             if not _matches(rule, method, path, headers):
                 continue
+            if rule.get("account") is not None:
+                if owner is unknown:
+                    owner = account()
+                if owner is None or owner[0] != rule["account"]:
+                    continue
             if rule.get("probability", 1.0) < 1.0 and random.random() >= rule["probability"]:  # noqa: S311
                 continue
-            hit = self._take(rule_id, rule)
+            hit = self._take(rule_id, rule, owner[1] if rule.get("account") is not None else None)
             if hit is not None:
                 return hit
         return None
 
-    def _take(self, rule_id: int, rule: dict[str, Any]) -> Hit | None:
+    def _take(self, rule_id: int, rule: dict[str, Any], account_id: int | None) -> Hit | None:
         label = rule.get("name") or f"rule {rule_id}"
         with self._store.transaction() as db:
             if "rate_limit" in rule:
-                return self._rate_limited(db, rule_id, rule, label)
+                return self._rate_limited(db, rule_id, rule, label, self._clock.now(account_id))
             taken = db.execute(
                 "UPDATE faults SET hits = hits + 1, remaining = remaining - 1"
                 " WHERE id = ? AND (remaining IS NULL OR remaining > 0)", (rule_id,)).rowcount
@@ -78,12 +100,11 @@ class Faults:
         return Hit(rule_id, label, rule.get("status"), rule.get("body"), dict(rule.get("headers") or {}),
                    int(rule.get("delay_ms", 0)))
 
-    def _rate_limited(self, db: Any, rule_id: int, rule: dict[str, Any], label: str) -> Hit | None:
+    def _rate_limited(self, db: Any, rule_id: int, rule: dict[str, Any], label: str, now: float) -> Hit | None:
         limit, window = rule["rate_limit"]["requests"], float(rule["rate_limit"]["per_seconds"])
-        now = time.time()
         row = db.execute("SELECT window_start, window_count FROM faults WHERE id = ?", (rule_id,)).fetchone()
         start, count = row["window_start"], row["window_count"]
-        if start is None or now - start >= window:
+        if start is None or now - start >= window or now < start:
             start, count = now, 0
         count += 1
         db.execute("UPDATE faults SET window_start = ?, window_count = ? WHERE id = ?", (start, count, rule_id))

@@ -73,12 +73,26 @@ class RequestJournal:
         limit = min(limit, self._size)
         lines: list[str] = []
         for path in (self.path, self.path + ".1"):
-            if len(lines) >= limit:
+            lines.extend(reversed(_tail(path, self._size + 64 - len(lines))))
+        entries, cleared = [], set()
+        for line in lines:
+            entry = json.loads(line)
+            if "cleared" in entry:
+                # An account's reset: its older entries are gone from view.
+                cleared.add(entry["cleared"])
+                continue
+            if entry.get("account") in cleared:
+                continue
+            entries.append(entry)
+            if len(entries) >= limit:
                 break
-            lines.extend(reversed(_tail(path, limit - len(lines))))
-        return [json.loads(line) for line in lines[:limit]]
+        return entries
 
-    def clear(self) -> None:
+    def clear(self, account: str | None = None) -> None:
+        """Forget every entry, or one account's (a marker line hides its older entries)."""
+        if account is not None:
+            self.record({"cleared": account})
+            return
         for path in (self.path + ".1", self.path):
             try:
                 os.truncate(path, 0)

@@ -155,6 +155,12 @@ def parse_body(op: Operation, max_bytes: int) -> Any:
     length = request.content_length
     if length is not None and length > max_bytes:
         raise _too_large(max_bytes)
+    if op.body_optional and not length and not request.headers.get("Transfer-Encoding"):
+        body = {}
+        errors = list(op.body_validator.iter_errors(body))  # type: ignore[union-attr]
+        if errors:
+            raise ApiError(400, problems_from(errors))
+        return body
     mimetype = request.mimetype
     if mimetype != "application/json" and not mimetype.endswith("+json"):
         raise ApiError.one(415, "unsupported_media_type",

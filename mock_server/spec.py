@@ -94,6 +94,8 @@ class Operation:
     error_style: Style | None = None
     # Its body is read as Django REST framework fields read theirs (see coercion.py).
     liberal_input: bool = False
+    # A requestBody marked `required: false` may be empty or absent (read as {}).
+    body_optional: bool = False
 
 
 class ApiSpec:
@@ -151,7 +153,8 @@ class ApiSpec:
             schema = body["content"]["application/json"]["schema"]
             body_validator = self.validator(schema)
         op = Operation(raw["operationId"], method.upper(), path, parameters, body_validator,
-                       liberal_input=path.startswith(LIBERAL_PREFIXES))
+                       liberal_input=path.startswith(LIBERAL_PREFIXES),
+                       body_optional=bool(body) and body.get("required") is False)
         for status, response in raw.get("responses", {}).items():
             content = response.get("content") or {}
             for media_type, media in content.items():

@@ -79,6 +79,12 @@ CREATE TABLE IF NOT EXISTS faults (
     window_start REAL,
     window_count INTEGER NOT NULL DEFAULT 0
 );
+CREATE TABLE IF NOT EXISTS account_clocks (
+    account_id INTEGER PRIMARY KEY,
+    advanced REAL NOT NULL DEFAULT 0,
+    skew REAL NOT NULL DEFAULT 0,
+    frozen_at REAL
+);
 """
 
 # Ids start where real Sendcloud ids live, so they look like production ones.

@@ -6,6 +6,7 @@ from the server clock, so an admin clock advance expires tokens like real time w
 A reset bumps the store's generation: tokens issued before it are refused (no replay).
 Each token also names the store (database file) that issued it: with a fixed signing key,
 a token from an earlier store is refused instead of resolving to another return.
+An account reset bumps that account's generation too; times come from the brand's account's clock.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ class TokenService:
         self._ttl = ttl
 
     def issue(self, *, purpose: str, brand: str, subject: int, ttl: float | None = None) -> str:
-        now = int(self._clock.now())
+        account_id = self._account_of(brand)
+        now = int(self._clock.now(account_id))
         claims = {
             "iss": ISSUER,
             "iat": now,
@@ -54,7 +56,7 @@ class TokenService:
             "purpose": purpose,
             "brand": brand,
             "sub": str(subject),
-            "gen": self._generation(),
+            "gen": self._generation(account_id),
             "store": self._store.identity,
         }
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
@@ -71,7 +73,8 @@ class TokenService:
             )
         except jwt.InvalidTokenError:
             raise _refused(401, "invalid_token", "The token is invalid.", where) from None
-        now = self._clock.now()
+        account_id = self._account_of(claims["brand"]) if isinstance(claims["brand"], str) else None
+        now = self._clock.now(account_id)
         if not isinstance(claims["exp"], int) or not isinstance(claims["nbf"], int):
             raise _refused(401, "invalid_token", "The token is invalid.", where)
         if now >= claims["exp"]:
@@ -82,7 +85,7 @@ class TokenService:
             # Same signing key, another store (a restart on a fresh database, a --db file replaced):
             # its subjects are other rows here, so the token must never resolve.
             raise _refused(401, "invalid_token", "The token was issued by another store.", where)
-        if claims["gen"] != self._generation():
+        if claims["gen"] != self._generation(account_id):
             raise _refused(401, "invalid_token", "The token was issued before the last reset.", where)
         if claims["purpose"] != purpose:
             raise _refused(403, "forbidden", f"This token is not valid for this request (it is a "
@@ -95,8 +98,17 @@ class TokenService:
             raise _refused(401, "invalid_token", "The token is invalid.", where) from None
         return Claims(purpose=claims["purpose"], brand=claims["brand"], subject=subject, raw=claims)
 
-    def _generation(self) -> int:
-        return int(self._store.get_meta("generation", "0") or 0)
+    def _generation(self, account_id: int | None) -> str:
+        """The store's reset generation and the brand's account's own (bumped by an account reset)."""
+        overall = self._store.get_meta("generation", "0") or "0"
+        own = self._store.get_meta(f"generation:{account_id}", "0") if account_id is not None else "0"
+        return f"{overall}.{own}"
+
+    def _account_of(self, brand: str) -> int | None:
+        """The account owning a brand: its clock times the token, its resets revoke it."""
+        row = self._store.cached(("brand-account", brand), lambda: self._store.query_one(
+            "SELECT account_id FROM brands WHERE domain = ?", (brand,)))
+        return None if row is None else int(row["account_id"])
 
 
 def _refused(status: int, code: str, detail: str, where: dict[str, str]) -> ApiError:

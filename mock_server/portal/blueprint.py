@@ -58,7 +58,7 @@ def outgoing(params: dict[str, Any], body: None) -> Reply:
     brand = portal.brand(params["brand_domain"])
     parcel = portal.find_outgoing(brand, postal_code=params["postal_code"], identifier=params["identifier"])
     omit = bool(params.get("omit_service_points"))
-    found = portal.outgoing(brand, parcel, now=mock.clock.now(), media_url=media_url(), omit_service_points=omit)
+    found = portal.outgoing(brand, parcel, now=mock.clock.now(brand.account), media_url=media_url(), omit_service_points=omit)
     found["access_token"] = mock.tokens.issue(purpose="access", brand=brand.domain, subject=parcel.id)
     found["service_points_token"] = mock.tokens.issue(purpose="service_points", brand=brand.domain, subject=parcel.id)
     reply = Reply(200, {**found, "data": dict(found)})
@@ -122,7 +122,7 @@ def polling(params: dict[str, Any], body: None) -> Reply:
                            "message": "The return is waiting for the customer's payment."})
     if record.data.get("status") == "payment_failed":
         raise ApiError.one(402, "payment_failed", "The payment for this return failed.")
-    state = record.state(mock.clock.now())
+    state = record.state(mock.clock.now(record.account_id))
     if state.current.slug == "announcement-failed":
         raise ApiError.one(500, "announcement_failed", record.schedule.failure or "The label announcement failed.")
     if not state.announced:
@@ -142,7 +142,7 @@ def polling(params: dict[str, Any], body: None) -> Reply:
 def download(params: dict[str, Any], body: None) -> Reply:
     mock = _mock()
     _, record = _return_for(params)
-    if not record.state(mock.clock.now()).announced:
+    if not record.state(mock.clock.now(record.account_id)).announced:
         raise ApiError.one(404, "not_found", "The label is not ready.")
     pdf = render_return_label(record, record.parcels[0].id, params.get("paper_size", "a6"))
     return Reply(200, raw=pdf, mimetype="application/pdf",

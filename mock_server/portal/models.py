@@ -219,7 +219,7 @@ class PortalBackend:
         point = None
         if body.get("service_point"):
             point = self._points.get(body["service_point"]["id"],
-                                     now=datetime.fromtimestamp(self._returns.now(), tz=timezone.utc))
+                                     now=datetime.fromtimestamp(self._returns.now(brand.account), tz=timezone.utc))
             if point is None or point["carrier"] not in brand.carriers:
                 problems.append(Problem("invalid", "Unknown service point, or one of a carrier the portal does not use.",
                                         pointer="/service_point/id"))

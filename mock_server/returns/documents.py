@@ -22,7 +22,7 @@ bp.before_request(authenticate)
 def label(params: dict[str, Any], body: None) -> Reply:
     returns = current_app.extensions["sendcloud_mock"].returns
     record, parcel = returns.parcel(current_account(), params["id"])
-    if not record.state(returns.now()).announced:
+    if not record.state(returns.now(current_account())).announced:
         raise ApiError.one(404, "not_found", "The label of this parcel is not available yet: it is not announced.")
     pdf = render_return_label(record, parcel.id, params.get("paper_size", "a6"))
     return Reply(200, raw=pdf, mimetype="application/pdf",

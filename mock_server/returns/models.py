@@ -172,7 +172,7 @@ class ReturnsBackend:
         """
         self.check(account, body)
         failure = failure or self.announcement_failure(body)
-        now = self._clock.now()
+        now = self._clock.now(account)
         schedule = {"created": now, **self._timeline(now, at_once=announce_now, waiting=await_payment),
                     "failure": failure}
         carrier = carrier_for_shipping_code(_shipping_code(body["ship_with"]))
@@ -216,7 +216,7 @@ class ReturnsBackend:
         data = loads(row["data"])
         if data.get("status") != "awaiting_payment":
             raise ApiError.one(409, "conflict", "This return is not awaiting payment.")
-        now = self._clock.now()
+        now = self._clock.now(int(row["account_id"]))
         data["status"] = "open" if paid else "payment_failed"
         data["payment"] = {"required": True, "paid_at": now if paid else None}
         if paid:
@@ -227,8 +227,9 @@ class ReturnsBackend:
 
     # -- reading -------------------------------------------------------------------------
 
-    def now(self) -> float:
-        return self._clock.now()
+    def now(self, account: Account | None = None) -> float:
+        """The server clock, or the account's (a return's life runs on its account's clock)."""
+        return self._clock.now(account)
 
     def get(self, account: Account, return_id: int) -> ReturnRecord:
         row = self._store.query_one(
@@ -246,7 +247,7 @@ class ReturnsBackend:
 
         The same dict object comes back on every hit, so callers must not change it.
         """
-        now = self._clock.now()
+        now = self._clock.now(account)
         remembered = self._store.recall(("view", kind, account.id, return_id))
         if remembered is not None and now < remembered[1]:
             return remembered[0]
@@ -284,7 +285,7 @@ class ReturnsBackend:
 
     def page(self, account: Account, *, cursor: Cursor, page_size: int, where: ListFilter) -> Page:
         """One keyset page, newest first; `next`/`previous` cursors pivot on return ids."""
-        now = self._clock.now()
+        now = self._clock.now(account)
         keep = self._predicate(where, now)
         if not cursor.reverse:
             found = self._take(account, where, keep, older_than=cursor.position, count=cursor.offset + page_size + 1)
@@ -372,7 +373,7 @@ class ReturnsBackend:
 
     def cancel(self, account: Account, return_id: int) -> None:
         record = self.get(account, return_id)
-        now = self._clock.now()
+        now = self._clock.now(account)
         if not record.state(now).is_cancellable:
             raise not_cancellable()
         with self._store.transaction() as db:

@@ -31,7 +31,7 @@ def list_returns(params: dict[str, Any], body: None) -> Reply:
     returns = backend()
     page = returns.page(current_account(), cursor=cursor_param(params),
                         page_size=int(params.get("page_size", 100)), where=ListFilter())
-    now, names, root = returns.now(), _brand_names(), base_url()
+    now, names, root = returns.now(current_account()), _brand_names(), base_url()
     return Reply(200, {
         "next": page_url(page.next),
         "previous": page_url(page.previous),

@@ -59,7 +59,7 @@ def list_returns(params: dict[str, Any], body: None) -> Reply:
     cursor = cursor_param(params)
     returns = backend()
     page = returns.page(current_account(), cursor=cursor, page_size=int(params.get("page_size", 40)), where=where)
-    now, root = returns.now(), base_url()
+    now, root = returns.now(current_account()), base_url()
     return Reply(200, {
         "next": page_url(page.next),
         "previous": page_url(page.previous),
