@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import secrets
 import sqlite3
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
@@ -15,6 +16,10 @@ from .store import Store, dumps, loads
 
 # Longest API key or secret that becomes an open account on first use.
 MAX_OPEN_CREDENTIAL = 128
+
+
+class UnknownAccount(LookupError):
+    """No account has this API key."""
 
 
 @dataclass(frozen=True)
@@ -42,11 +47,89 @@ class Accounts:
         row = self._row(key)
         if row is None and self._open and secret:
             self._check_open_account_room(key, secret)
-            self.add(name=f"Open account {key[:12]}", api_key=key, api_secret=secret)
+            self._open_account(key, secret)
             row = self._row(key)
         if row is None or not hmac.compare_digest(row["api_secret"].encode(), secret.encode()):
             raise _unauthorised("Invalid username/password.")
         return Account(row["id"], row["api_key"], row["name"])
+
+    def _open_account(self, key: str, secret: str) -> None:
+        """A new key's first use: a clone of the default fixture account, so its portal works at once.
+
+        Clients using the same new key at once race here; the unique key keeps one account,
+        and the losers simply read it (a wrong secret among them is still refused).
+        """
+        source = self.default_key()
+        try:
+            if source is None:
+                self.add(name=f"Open account {key[:12]}", api_key=key, api_secret=secret)
+            else:
+                self.clone(source, api_key=key, api_secret=secret, name=f"Open account {key[:12]}")
+        except KeyError:
+            pass
+
+    def default_key(self) -> str | None:
+        """The API key of the first fixture account (the default one), if any."""
+        row = self._store.query_one("SELECT api_key FROM accounts WHERE from_fixtures = 1 ORDER BY id LIMIT 1")
+        return None if row is None else row["api_key"]
+
+    def clone(self, source_key: str, *, api_key: str | None = None, api_secret: str | None = None,
+              name: str | None = None) -> Account:
+        """A new account with copies of another's brands (portal settings included) and outgoing parcels.
+
+        The copies get new ids and unique brand domains, tracking numbers and order numbers
+        (suffixed with the new account's id), so the portal flow runs on them as on the originals.
+        A missing source raises UnknownAccount; a taken key, KeyError.
+        """
+        with self._store.transaction() as db:
+            source = db.execute("SELECT id, name FROM accounts WHERE api_key = ?", (source_key,)).fetchone()
+            if source is None:
+                raise UnknownAccount(source_key)
+            api_key = api_key or "clone_" + secrets.token_hex(8)
+            account = self.insert(db, name=name or f"Clone of {source['name']}", api_key=api_key,
+                                  api_secret=api_secret or secrets.token_urlsafe(18))
+            suffix = f"c{account.id}"
+            brand_ids: dict[int, int] = {}
+            for row in db.execute("SELECT id, domain, data FROM brands WHERE account_id = ? ORDER BY id", (source["id"],)):
+                data = loads(row["data"])
+                data.pop("id", None)
+                data["domain"] = row["domain"][:62 - len(suffix)] + "-" + suffix
+                cursor = db.execute("INSERT INTO brands (account_id, domain, data) VALUES (?, ?, ?)",
+                                    (account.id, data["domain"], dumps(data)))
+                brand_ids[row["id"]] = int(cursor.lastrowid)  # type: ignore[arg-type]
+            for row in db.execute("SELECT brand_id, tracking_number, order_number, postal_code, data"
+                                  " FROM outgoing_parcels WHERE account_id = ? ORDER BY id", (source["id"],)):
+                data = loads(row["data"])
+                data.pop("id", None)
+                data.pop("brand_domain", None)
+                data["tracking_number"] = f"{row['tracking_number']}{suffix.upper()}"
+                if row["order_number"]:
+                    data["order_number"] = f"{row['order_number']}-{suffix.upper()}"
+                brand_id = brand_ids.get(row["brand_id"])
+                data["brand_id"] = brand_id
+                db.execute(
+                    "INSERT INTO outgoing_parcels (account_id, brand_id, tracking_number, order_number, postal_code,"
+                    " data) VALUES (?, ?, ?, ?, ?, ?)",
+                    (account.id, brand_id, data["tracking_number"], data.get("order_number"), row["postal_code"],
+                     dumps(data)))
+        return account
+
+    def delete(self, api_key: str) -> bool:
+        """An account and everything it owns (returns, brands, parcels, clock, fault rules), gone."""
+        with self._store.transaction() as db:
+            row = db.execute("SELECT id FROM accounts WHERE api_key = ?", (api_key,)).fetchone()
+            if row is None:
+                return False
+            account_id = row["id"]
+            for table in ("parcels", "returns", "outgoing_parcels", "brands", "account_clocks"):
+                db.execute(f"DELETE FROM {table} WHERE account_id = ?", (account_id,))  # noqa: S608 - fixed names
+            db.execute("DELETE FROM faults WHERE json_extract(data, '$.account') = ?", (api_key,))
+            db.execute("DELETE FROM accounts WHERE id = ?", (account_id,))
+        return True
+
+    def describe(self, api_key: str) -> dict[str, Any] | None:
+        row = self._store.query_one("SELECT * FROM accounts WHERE api_key = ?", (api_key,))
+        return None if row is None else self._describe(row)
 
     def _row(self, key: str) -> Any:
         # Only accounts that exist are remembered: unknown keys are chosen by clients.
@@ -155,6 +238,28 @@ class Accounts:
                 "outgoing_parcels": parcels,
             })
         return described
+    def describe_all(self) -> list[dict[str, Any]]:
+        """Everything a client needs to start: credentials, brands, outgoing parcels."""
+        return [self._describe(account) for account in self._store.query("SELECT * FROM accounts ORDER BY id")]
+
+    def _describe(self, account: Any) -> dict[str, Any]:
+        brands = [
+            {**loads(row["data"]), "id": row["id"]}
+            for row in self._store.query("SELECT id, data FROM brands WHERE account_id = ? ORDER BY id", (account["id"],))
+        ]
+        parcels = [
+            {**loads(row["data"]), "id": row["id"], "brand_id": row["brand_id"]}
+            for row in self._store.query(
+                "SELECT id, brand_id, data FROM outgoing_parcels WHERE account_id = ? ORDER BY id", (account["id"],))
+        ]
+        return {
+            "name": account["name"],
+            "api_key": account["api_key"],
+            "api_secret": account["api_secret"],
+            "from_fixtures": bool(account["from_fixtures"]),
+            "brands": brands,
+            "outgoing_parcels": parcels,
+        }
 
 
 def _unauthorised(detail: str) -> ApiError:

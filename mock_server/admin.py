@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, current_app
 
 from . import __version__
-from .accounts import Account
+from .accounts import Account, UnknownAccount
 from .clock import ClockLimitError, iso
 from .errors import ApiError
 from .seeding import reset as reset_store
@@ -124,22 +124,58 @@ def requests_journal(params: dict[str, Any], body: None) -> Reply:
     return Reply(200, {"requests": state().journal.newest(params.get("limit", 100))})
 
 
+@bp.get("/accounts")
+@operation("admin_accounts_list")
+def list_accounts(params: dict[str, Any], body: None) -> Reply:
+    return Reply(200, {"accounts": state().accounts.describe_all()})
+
+
 @bp.post("/accounts")
 @operation("admin_accounts_create")
 def add_account(params: dict[str, Any], body: dict[str, Any]) -> Reply:
+    """A new account from the body, or (with "from") a clone of an existing one."""
     mock = state()
     try:
-        mock.accounts.add(
-            name=body.get("name") or body["api_key"],
-            api_key=body["api_key"],
-            api_secret=body["api_secret"],
-            brands=body.get("brands", []),
-            outgoing_parcels=body.get("outgoing_parcels", []),
-        )
+        if body.get("from"):
+            account = mock.accounts.clone(body["from"], api_key=body.get("api_key"),
+                                          api_secret=body.get("api_secret"), name=body.get("name"))
+        else:
+            missing = [name for name in ("api_key", "api_secret") if not body.get(name)]
+            if missing:
+                raise ApiError.one(400, "required", "This field is required (or give \"from\" to clone).",
+                                   pointer="/" + missing[0])
+            account = mock.accounts.add(
+                name=body.get("name") or body["api_key"],
+                api_key=body["api_key"],
+                api_secret=body["api_secret"],
+                brands=body.get("brands", []),
+                outgoing_parcels=body.get("outgoing_parcels", []),
+            )
+    except UnknownAccount as missing_source:
+        raise ApiError.one(404, "not_found", f"No account has the API key {missing_source.args[0]!r}.",
+                           pointer="/from") from None
     except KeyError as taken:
         raise ApiError.one(409, "conflict", f"Already taken: {taken.args[0]}.") from None
-    described = next(a for a in mock.accounts.describe_all() if a["api_key"] == body["api_key"])
-    return Reply(201, described)
+    return Reply(201, mock.accounts.describe(account.api_key))
+
+
+@bp.get("/accounts/<api_key>")
+@operation("admin_accounts_get")
+def get_account(params: dict[str, Any], body: None) -> Reply:
+    described = state().accounts.describe(params["api_key"])
+    if described is None:
+        raise ApiError.one(404, "not_found", "No account has this API key.")
+    return Reply(200, described)
+
+
+@bp.delete("/accounts/<api_key>")
+@operation("admin_accounts_delete")
+def delete_account(params: dict[str, Any], body: None) -> Reply:
+    mock = state()
+    if not mock.accounts.delete(params["api_key"]):
+        raise ApiError.one(404, "not_found", "No account has this API key.")
+    mock.journal.clear(params["api_key"])
+    return Reply(200, {"deleted": 1})
 
 
 @bp.post("/faults/announcement")

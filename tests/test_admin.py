@@ -82,7 +82,7 @@ def test_added_account_is_isolated(client, auth, return_body) -> None:
 
 
 def test_open_accounts_create_on_first_use(tmp_path) -> None:
-    """With open accounts, a new key/secret pair is an empty account; a wrong secret is still refused."""
+    """With open accounts, a new key/secret pair is an account without returns; a wrong secret is still refused."""
     app = create_app(Settings(db=str(tmp_path / "db"), open_accounts=True, validate_responses=True))
     app.testing = True
     client = app.test_client()
