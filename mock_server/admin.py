@@ -15,6 +15,7 @@ from . import __version__
 from .accounts import Account, UnknownAccount
 from .clock import ClockLimitError, iso
 from .errors import ApiError
+from .journal import Filter
 from .seeding import reset as reset_store
 from .operations import Reply, operation
 
@@ -121,7 +122,13 @@ def freeze(params: dict[str, Any], body: dict[str, Any]) -> Reply:
 @bp.get("/requests")
 @operation("admin_requests")
 def requests_journal(params: dict[str, Any], body: None) -> Reply:
-    return Reply(200, {"requests": state().journal.newest(params.get("limit", 100))})
+    return Reply(200, {"requests": state().journal.newest(params.get("limit", 100), Filter.from_params(params))})
+
+
+@bp.get("/requests/count")
+@operation("admin_requests_count")
+def requests_count(params: dict[str, Any], body: None) -> Reply:
+    return Reply(200, {"count": state().journal.count(Filter.from_params(params))})
 
 
 @bp.get("/accounts")

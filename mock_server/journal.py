@@ -1,4 +1,9 @@
-"""The journal of received requests that GET /__admin/requests shows.
+"""The journal of received requests that GET /__admin/requests shows, and tests assert on.
+
+Each entry holds the request (method, path, query, headers, body) and the answer (status,
+body), the account, the operation, the fault rule hit, why a 4xx was refused, and the
+server-clock and wall-clock times. Tokens and credentials never reach it: they are
+replaced by a short hash of the whole value (see redact.py).
 
 Each request appends one JSON line to a file beside the store, with a single O_APPEND
 write: lines from several workers never interleave, and recording costs a system call
@@ -7,18 +12,32 @@ instead of a database transaction. The file is rotated past a size, so it stays 
 
 from __future__ import annotations
 
+import fnmatch
 import json
+import logging
 import os
 import threading
 import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 from flask import Flask, Response, g, request
 
+from . import redact
 from .clock import iso
+from .errors import ApiError
+from .scope import request_account
 
 ROTATE_BYTES = 4 * 1024 * 1024
 CHECK_EVERY = 256
+# Request and response bodies are kept up to this many characters (cut beyond, and marked so).
+BODY_LIMIT = 8192
+# Secrets are replaced in this much more than is kept, so no token is cut before it is replaced.
+REDACT_MARGIN = 4096
+
+log = logging.getLogger("sendcloud_mock")
 
 
 class RequestJournal:
@@ -68,25 +87,41 @@ class RequestJournal:
         except OSError:
             pass  # a full disk: the request itself must still be answered
 
-    def newest(self, limit: int) -> list[dict[str, Any]]:
-        """The newest `limit` entries (at most the configured journal size), newest first."""
-        limit = min(limit, self._size)
+    def newest(self, limit: int, where: Filter | None = None) -> list[dict[str, Any]]:
+        """The newest `limit` matching entries (of the last `size` recorded), newest first."""
+        entries = []
+        for entry in self._visible():
+            if where is None or where.matches(entry):
+                entries.append(entry)
+                if len(entries) >= limit:
+                    break
+        return entries
+
+    def count(self, where: Filter | None = None) -> int:
+        return sum(1 for entry in self._visible() if where is None or where.matches(entry))
+
+    def _visible(self) -> Iterator[dict[str, Any]]:
+        """The last `size` entries, newest first, without those an account's reset hid."""
         lines: list[str] = []
         for path in (self.path, self.path + ".1"):
             lines.extend(reversed(_tail(path, self._size + 64 - len(lines))))
-        entries, cleared = [], set()
+        cleared: set[str] = set()
+        shown = 0
         for line in lines:
-            entry = json.loads(line)
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
             if "cleared" in entry:
-                # An account's reset: its older entries are gone from view.
+                # An account's reset or deletion: its older entries are gone from view.
                 cleared.add(entry["cleared"])
                 continue
             if entry.get("account") in cleared:
                 continue
-            entries.append(entry)
-            if len(entries) >= limit:
-                break
-        return entries
+            yield entry
+            shown += 1
+            if shown >= self._size:
+                return
 
     def clear(self, account: str | None = None) -> None:
         """Forget every entry, or one account's (a marker line hides its older entries)."""
@@ -98,6 +133,47 @@ class RequestJournal:
                 os.truncate(path, 0)
             except FileNotFoundError:
                 pass
+
+
+@dataclass(frozen=True)
+class Filter:
+    """Which journal entries to show: every given field must match (path is a glob)."""
+
+    account: str | None = None
+    method: str | None = None
+    path: str | None = None
+    operation: str | None = None
+    status: int | None = None
+    since: str | None = None
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> Filter:
+        since = params.get("since")
+        if since is not None:
+            try:
+                moment = datetime.fromisoformat(since.replace("Z", "+00:00"))
+            except ValueError:
+                raise ApiError.one(400, "invalid", "Expected an ISO 8601 date-time.", parameter="since") from None
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=timezone.utc)
+            since = iso(moment.timestamp())
+        method = params.get("method")
+        return cls(account=params.get("account"), method=method.upper() if method else None, path=params.get("path"),
+                   operation=params.get("operation"), status=params.get("status"), since=since)
+
+    def matches(self, entry: Mapping[str, Any]) -> bool:
+        if self.account is not None and entry.get("account") != self.account:
+            return False
+        if self.method is not None and entry.get("method") != self.method:
+            return False
+        if self.path is not None and not fnmatch.fnmatchcase(entry.get("path", ""), self.path):
+            return False
+        if self.operation is not None and entry.get("operation") != self.operation:
+            return False
+        if self.status is not None and entry.get("status") != self.status:
+            return False
+        # Wall-clock times in one format and zone compare as strings.
+        return self.since is None or entry.get("at", "") >= self.since
 
 
 def _tail(path: str, count: int) -> list[str]:
@@ -134,18 +210,78 @@ def install(app: Flask) -> None:
         path = request.path
         if path.startswith("/__admin"):
             return response
-        context = g._get_current_object()
-        account = getattr(context, "account", None)
-        app.extensions["sendcloud_mock"].journal.record({
-            # Wall-clock time: reading the server clock again would cost more than the entry.
-            "at": iso(time.time()),
-            "method": request.method,
-            "path": path,
-            "query": request.query_string.decode("latin-1"),
-            "status": response.status_code,
-            "account": account.api_key if account else None,
-            "operation": getattr(context, "operation_id", None),
-            "rule": getattr(context, "fault_rule", None),
-            "duration_ms": round((time.perf_counter() - getattr(context, "started", time.perf_counter())) * 1000, 3),
-        })
+        mock = app.extensions["sendcloud_mock"]
+        try:
+            mock.journal.record(entry(mock, response))
+        except OSError:
+            # A journal that cannot be written (a full disk) must not fail the request.
+            log.warning("could not append to the request journal", exc_info=True)
         return response
+
+
+def entry(mock: Any, response: Response) -> dict[str, Any]:
+    """One journal entry: the request and answer as received and sent, secrets replaced by marks."""
+    context = g._get_current_object()
+    account = getattr(context, "account", None)
+    if account is not None:
+        key, account_id = account.api_key, account.id
+    else:
+        named = request_account(mock.store, request)
+        key, account_id = named if named else (None, None)
+    request_body, request_cut = _body_text(request.get_data(cache=True))
+    answer, answer_cut = (_body_text(response.get_data()) if response.mimetype.endswith("json")
+                          and not response.direct_passthrough and not response.is_streamed else (None, False))
+    status = response.status_code
+    return {
+        "at": iso(time.time()),
+        "server_at": iso(mock.clock.now(account_id)),
+        "method": request.method,
+        "path": request.path,
+        "query": redact.query(request.query_string.decode("latin-1")),
+        "headers": redact.headers(list(request.headers.items())),
+        "body": request_body,
+        "body_truncated": request_cut,
+        "status": status,
+        "response": answer,
+        "response_truncated": answer_cut,
+        "why": _why(answer) if 400 <= status < 500 else None,
+        "account": key,
+        "operation": getattr(context, "operation_id", None),
+        "rule": getattr(context, "fault_rule", None),
+        "duration_ms": round((time.perf_counter() - getattr(context, "started", time.perf_counter())) * 1000, 3),
+    }
+
+
+def _body_text(raw: bytes) -> tuple[Any, bool]:
+    """A body for the journal: its JSON value when it is JSON and fits, else its text cut at BODY_LIMIT."""
+    if not raw:
+        return None, False
+    # Redact before cutting: a token straddling the cut would otherwise leave its head behind.
+    text = redact.body(raw[:BODY_LIMIT + REDACT_MARGIN].decode("utf-8", "replace"))
+    if len(raw) <= BODY_LIMIT and len(text) <= BODY_LIMIT:
+        try:
+            return json.loads(text), False
+        except ValueError:
+            return text, False
+    return text[:BODY_LIMIT], True
+
+
+def _why(answer: Any) -> str | None:
+    """The error a 4xx answered, in one line: code, message and the field it names."""
+    if isinstance(answer, dict) and isinstance(answer.get("error"), dict):
+        error = answer["error"]
+        return f"{error.get('code')}: {error.get('message')}"
+    if isinstance(answer, dict) and isinstance(answer.get("errors"), list):
+        parts = []
+        for error in answer["errors"][:5]:
+            if not isinstance(error, dict):
+                continue
+            where = error.get("source") or {}
+            named = next(iter(where.values()), None) if isinstance(where, dict) else None
+            named = named or error.get("field")
+            text = f"{error.get('code')}: {error.get('detail') or error.get('message')}"
+            parts.append(f"{text} ({named})" if named else text)
+        return "; ".join(parts) or None
+    if answer is None:
+        return None
+    return str(answer)[:200]

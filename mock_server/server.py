@@ -19,6 +19,7 @@ from gunicorn import util as gunicorn_util
 from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
 
+from . import redact
 from .config import Settings
 
 TEXT_ACCESS_FORMAT = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms'
@@ -28,11 +29,12 @@ class TextAccessLogger(Logger):
     """The text access line, written with one system call (gunicorn's formatter costs more)."""
 
     def access(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> None:
-        if self.cfg.accesslog != "-":
-            super().access(resp, req, environ, request_time)
-            return
-        query = environ.get("QUERY_STRING")
+        query = redact.query(environ.get("QUERY_STRING", ""))
         target = environ.get("PATH_INFO", "") + ("?" + query if query else "")
+        if self.cfg.accesslog != "-":
+            # gunicorn's own line shows the raw request URI: give it the redacted one.
+            super().access(resp, req, {**environ, "RAW_URI": target, "QUERY_STRING": query}, request_time)
+            return
         status = resp.status_code if hasattr(resp, "status_code") else str(resp.status).split()[0]
         line = (f'{environ.get("REMOTE_ADDR", "-")} "{environ.get("REQUEST_METHOD")} {target} '
                 f'{environ.get("SERVER_PROTOCOL", "")}" {status} {getattr(resp, "sent", 0)} '
@@ -54,7 +56,7 @@ class JsonAccessLogger(Logger):
             "remote": environ.get("REMOTE_ADDR"),
             "method": environ.get("REQUEST_METHOD"),
             "path": environ.get("PATH_INFO"),
-            "query": environ.get("QUERY_STRING", ""),
+            "query": redact.query(environ.get("QUERY_STRING", "")),
             "status": resp.status_code if hasattr(resp, "status_code") else int(str(resp.status).split()[0]),
             "bytes": getattr(resp, "sent", None),
             "duration_ms": round(request_time.total_seconds() * 1000, 3),
