@@ -4,5 +4,7 @@ __version__ = "0.1.0"
 
 from .app import create_app  # noqa: E402
 from .config import Settings  # noqa: E402
+from .intercept import mock_sendcloud  # noqa: E402
+from .testing import SendcloudFake  # noqa: E402
 
-__all__ = ["Settings", "__version__", "create_app"]
+__all__ = ["SendcloudFake", "Settings", "__version__", "create_app", "mock_sendcloud"]
