@@ -144,22 +144,21 @@ class Filter:
     path: str | None = None
     operation: str | None = None
     status: int | None = None
-    since: str | None = None
+    since: float | None = None
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> Filter:
         since = params.get("since")
+        moment = None
         if since is not None:
             try:
-                moment = datetime.fromisoformat(since.replace("Z", "+00:00"))
-            except ValueError:
+                parsed = datetime.fromisoformat(since.replace("Z", "+00:00"))
+                moment = (parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).timestamp()
+            except (ValueError, OverflowError, OSError):
                 raise ApiError.one(400, "invalid", "Expected an ISO 8601 date-time.", parameter="since") from None
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=timezone.utc)
-            since = iso(moment.timestamp())
         method = params.get("method")
         return cls(account=params.get("account"), method=method.upper() if method else None, path=params.get("path"),
-                   operation=params.get("operation"), status=params.get("status"), since=since)
+                   operation=params.get("operation"), status=params.get("status"), since=moment)
 
     def matches(self, entry: Mapping[str, Any]) -> bool:
         if self.account is not None and entry.get("account") != self.account:
@@ -172,8 +171,14 @@ class Filter:
             return False
         if self.status is not None and entry.get("status") != self.status:
             return False
-        # Wall-clock times in one format and zone compare as strings.
-        return self.since is None or entry.get("at", "") >= self.since
+        return self.since is None or _seconds(entry.get("at")) >= self.since
+
+
+def _seconds(when: Any) -> float:
+    try:
+        return datetime.fromisoformat(when).timestamp()
+    except (TypeError, ValueError):
+        return 0.0
 
 
 def _tail(path: str, count: int) -> list[str]:
