@@ -166,3 +166,16 @@ def test_shop_suite_against_one_shared_served_fake_three_times(tmp_path: Path) -
         assert all(account["from_fixtures"] for account in accounts), "a test's account was left behind"
     finally:
         server.stop()
+
+
+def test_fixture_sends_the_admin_token_to_a_protected_fake(tmp_path: Path) -> None:
+    """Against a fake started with --admin-token, the fixture works with the token option and is refused without it."""
+    server = Server("--workers", "1", "--db", str(tmp_path / "db"), "--admin-token", "t0ken-for-tests")
+    try:
+        chosen = ("-k", "frozen_clock or only_my_returns", "-n", "0", "--sendcloud-fake-url", server.url)
+        with_token = run_shop_suite(*chosen, "--sendcloud-fake-admin-token", "t0ken-for-tests")
+        assert passed(with_token) == 5
+        without = run_shop_suite(*chosen)
+        assert without.returncode != 0 and "401" in without.stdout
+    finally:
+        server.stop()
