@@ -238,9 +238,11 @@ class Accounts:
                 "outgoing_parcels": parcels,
             })
         return described
-    def describe_all(self) -> list[dict[str, Any]]:
-        """Everything a client needs to start: credentials, brands, outgoing parcels."""
-        return [self._describe(account) for account in self._store.query("SELECT * FROM accounts ORDER BY id")]
+    def describe_all(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """Everything a client needs to start: credentials, brands, outgoing parcels (the first
+        `limit` accounts, fixtures first, when given)."""
+        sql = "SELECT * FROM accounts ORDER BY from_fixtures DESC, id" + (f" LIMIT {int(limit)}" if limit else "")
+        return [self._describe(account) for account in self._store.query(sql)]
 
     def _describe(self, account: Any) -> dict[str, Any]:
         brands = [
