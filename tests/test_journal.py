@@ -128,8 +128,9 @@ def test_journal_holds_no_token_or_credential(client, auth) -> None:
     assert len(set(marks.values())) == 4
     lookup_entry, points, created = journal(client, operation="portal_outgoing")[0], \
         journal(client, operation="service_points_search")[0], journal(client, operation="portal_incoming")[0]
-    assert lookup_entry["response"]["access_token"] == marks["access"]
-    assert lookup_entry["response"]["service_points_token"] == marks["service_points"]
+    # The lookup answer may be cut at the body limit (then it is text): the marks are in it either way.
+    assert marks["access"] in json.dumps(lookup_entry["response"])
+    assert marks["service_points"] in json.dumps(lookup_entry["response"])
     assert marks["service_points"] in points["query"]
     # The same token is the same mark wherever it appears: issued in one answer, sent in the next request.
     assert created["headers"]["Authorization"] == "Bearer " + marks["access"]
