@@ -552,3 +552,15 @@ def test_webhook_admin_calls_sit_behind_the_admin_token(tmp_path: Path) -> None:
         assert client.get(DELIVERIES, headers=bearer).status_code == 200
     finally:
         app.extensions["sendcloud_mock_webhooks"].dispatcher.stop()
+
+
+def test_an_account_advance_delivers_that_accounts_events_only(configured: Receiver, client: FlaskClient,
+                                                                create_return) -> None:
+    """Deliveries follow each account's own clock: another account's advance sends nothing, ours sends the steps."""
+    create_return()
+    configured.wait_for(1, "return_created")
+    assert client.post("/__admin/clock/advance", json={"seconds": 200_000, "account": OTHER_KEY}).status_code == 200
+    time.sleep(0.5)
+    assert statuses(configured.bodies()) == []
+    assert client.post("/__admin/clock/advance", json={"seconds": 200_000, "account": DEFAULT_KEY}).status_code == 200
+    assert statuses(configured.bodies()) == [1000, 3, 11]

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import inspect
 import os
 import threading
 import time
@@ -135,16 +134,13 @@ class WebhookStore:
         self._returns = returns
         self._fixtures = dict(fixture_webhooks)
         self.timeout = timeout
-        self._clock_takes_account = len(inspect.signature(clock.now).parameters) > 0
         store.connection().executescript(SCHEMA)
 
     # -- clocks and accounts ----------------------------------------------------------------
 
     def now(self, account_id: int | None) -> float:
-        """The account's clock (once accounts have their own), else the server's."""
-        if self._clock_takes_account and account_id is not None:
-            return self._clock.now(account_id)  # type: ignore[call-arg]
-        return self._clock.now()
+        """The account's own clock (the server's when no account is named)."""
+        return self._clock.now(account_id)
 
     def account_row(self, api_key: str) -> Any:
         return self._store.query_one("SELECT id, api_key, api_secret, name, from_fixtures FROM accounts"
