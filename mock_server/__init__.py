@@ -1,6 +1,6 @@
 """sendcloud-mock: an offline, stateful fake of Sendcloud's return APIs."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 from .app import create_app  # noqa: E402
 from .config import Settings  # noqa: E402

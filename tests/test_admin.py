@@ -130,3 +130,12 @@ def test_taken_ids_in_a_new_account_are_409(client) -> None:
                                                          "brands": [{"id": 101, "name": "x", "domain": "fresh"}]})
     assert taken_brand.status_code == 409
     assert client.get("/__admin/fixtures").json["accounts"][-1]["api_key"] == "test_api_key_lumiere"
+
+
+def test_health_reports_the_packaged_version(client) -> None:
+    """The version health and --version report is the one pyproject.toml releases."""
+    import tomllib
+    from pathlib import Path
+
+    released = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"]["version"]
+    assert client.get("/__admin/health").json["version"] == released
