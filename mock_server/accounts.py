@@ -217,30 +217,6 @@ class Accounts:
     def describe_all(self, limit: int | None = None) -> list[dict[str, Any]]:
         """Everything a client needs to start: credentials, brands, outgoing parcels (the first
         `limit` accounts, fixtures first, when given)."""
-        described = []
-        sql = "SELECT * FROM accounts ORDER BY from_fixtures DESC, id" + (f" LIMIT {int(limit)}" if limit else "")
-        for account in self._store.query(sql):
-            brands = [
-                {**loads(row["data"]), "id": row["id"]}
-                for row in self._store.query("SELECT id, data FROM brands WHERE account_id = ? ORDER BY id", (account["id"],))
-            ]
-            parcels = [
-                {**loads(row["data"]), "id": row["id"], "brand_id": row["brand_id"]}
-                for row in self._store.query(
-                    "SELECT id, brand_id, data FROM outgoing_parcels WHERE account_id = ? ORDER BY id", (account["id"],))
-            ]
-            described.append({
-                "name": account["name"],
-                "api_key": account["api_key"],
-                "api_secret": account["api_secret"],
-                "from_fixtures": bool(account["from_fixtures"]),
-                "brands": brands,
-                "outgoing_parcels": parcels,
-            })
-        return described
-    def describe_all(self, limit: int | None = None) -> list[dict[str, Any]]:
-        """Everything a client needs to start: credentials, brands, outgoing parcels (the first
-        `limit` accounts, fixtures first, when given)."""
         sql = "SELECT * FROM accounts ORDER BY from_fixtures DESC, id" + (f" LIMIT {int(limit)}" if limit else "")
         return [self._describe(account) for account in self._store.query(sql)]
 
