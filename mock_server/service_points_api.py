@@ -124,6 +124,8 @@ def search(params: dict[str, Any], body: None) -> Reply:
                 radius = DEFAULT_ADDRESS_RADIUS_M
         if city and not address and not postal_code:
             city_filter = city  # a city search answers the city's points
+    if latitude is None:
+        radius = None  # a city the fake cannot place gives no centre for a radius
     box = [params.get(name) for name in _BOX]
     points = mock.points.search(
         latitude=latitude, longitude=longitude, radius=radius, country=country, carriers=carriers,

@@ -298,3 +298,11 @@ def test_a_missing_country_is_named(client, auth) -> None:
     """country is required: the 400 names it."""
     answer = client.get("/api/v2/service-points/", headers=auth)
     assert answer.status_code == 400 and answer.json["error"]["message"].startswith("country")
+
+
+def test_a_radius_with_a_city_the_fake_cannot_place_is_no_500(client, auth) -> None:
+    """A radius beside a city the fake cannot place answers the city filter (200), never a server error."""
+    response = client.get("/api/v2/service-points", query_string={"country": "NL", "city": "Nowhereville",
+                                                                  "radius": 1000}, headers=auth)
+    assert response.status_code == 200, response.json
+    assert response.json == []
