@@ -28,6 +28,7 @@ from flask import Flask, Response, g, request
 from . import redact
 from .clock import iso
 from .errors import ApiError
+from .operations import body_for_hooks
 from .scope import request_account
 
 ROTATE_BYTES = 4 * 1024 * 1024
@@ -233,7 +234,7 @@ def entry(mock: Any, response: Response) -> dict[str, Any]:
     else:
         named = request_account(mock.store, request)
         key, account_id = named if named else (None, None)
-    request_body, request_cut = _body_text(request.get_data(cache=True))
+    request_body, request_cut = _body_text(body_for_hooks(mock.settings.max_body_bytes) or b"")
     answer, answer_cut = (_body_text(response.get_data()) if response.mimetype.endswith("json")
                           and not response.direct_passthrough and not response.is_streamed else (None, False))
     status = response.status_code

@@ -228,6 +228,22 @@ def read_body(max_bytes: int) -> bytes:
     return data
 
 
+def body_for_hooks(max_bytes: int) -> bytes | None:
+    """The body for hooks that run after the view (journal, webhooks), never read past the limit.
+
+    The body the view read is kept; one the view never read is read only when its declared
+    length is within the limit. A streamed or oversized body the view refused stays unread, so
+    a 413 answers before the rest of it arrives.
+    """
+    cached = getattr(request, "_cached_data", None)
+    if cached is not None:
+        return cached
+    length = request.content_length
+    if length is None or length > max_bytes:
+        return None
+    return request.get_data(cache=True)
+
+
 def _too_large(max_bytes: int) -> ApiError:
     return ApiError.one(413, "too_large", f"The request body is larger than {max_bytes} bytes.",
                         headers={"Connection": "close"})

@@ -7,12 +7,14 @@ wait after admin clock moves, and clearing on reset.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from dataclasses import dataclass
 
 from flask import Flask, Response, request
 
+from ..operations import body_for_hooks
 from .dispatcher import Dispatcher
 from .events import EVENTS, PARCEL_STATUS_CHANGED, RETURN_CREATED
 from .models import MAX_ATTEMPTS, RETRY_DELAYS, WebhookStore, fixture_webhooks, sign
@@ -34,6 +36,7 @@ class Webhooks:
     open_accounts: bool
     settle_bound: float
     base_url: str
+    max_body_bytes: int
 
     def send_now(self, account: str, delivery_id: int) -> None:
         """Attempt one delivery in this request, waiting (within the bound) for the account's one in flight."""
@@ -53,7 +56,8 @@ def install(app: Flask) -> Webhooks:
     hooks = Webhooks(store=store, dispatcher=None,  # type: ignore[arg-type]
                      open_accounts=settings.open_accounts,
                      settle_bound=float(settings.webhook_settle),
-                     base_url=f"http://{settings.host}:{settings.port}/")
+                     base_url=f"http://{settings.host}:{settings.port}/",
+                     max_body_bytes=settings.max_body_bytes)
     hooks.dispatcher = Dispatcher(store, version=mock.store._version.read, base_url=lambda: hooks.base_url)
     app.extensions["sendcloud_mock_webhooks"] = hooks
 
@@ -77,7 +81,11 @@ def install(app: Flask) -> Webhooks:
 def _follow_admin_change(hooks: Webhooks, response: Response) -> None:
     """Keep webhooks in step with admin calls other modules serve: clock moves, resets, clones, deletions."""
     store = hooks.store
-    body = request.get_json(silent=True) if request.is_json else None
+    raw = body_for_hooks(hooks.max_body_bytes) if request.is_json else None
+    try:
+        body = json.loads(raw) if raw else None
+    except ValueError:
+        body = None
     body = body if isinstance(body, dict) else {}
     if request.method == "POST" and CLOCK_MOVE.match(request.path):
         if store.any_configured():
