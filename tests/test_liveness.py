@@ -73,10 +73,11 @@ def test_a_thousand_slow_sockets_never_delay_health(server: Server) -> None:
     noise = baseline(server.url)
     sockets = crowd(server.port, CROWD)
     try:
-        # Taking them in costs CPU (a third send whole headers, which are parsed and authenticated);
-        # on a quiet machine well under a second, on a busy CI host more: that is not holding.
+        # Taking them in costs CPU (a third send whole headers, which are parsed and authenticated):
+        # 0.03 to 0.07 s on a quiet 2-core machine. The 1 s bound holds for this call too; only its
+        # allowance for a busy host scales with what a lone health call costs here right now.
         arrival = timed(server.url + "/__admin/health")
-        assert arrival[1] == 200 and arrival[0] < 10
+        assert arrival[1] == 200 and arrival[0] < 1.0 + 20 * noise, (noise, arrival)
         opened = time.monotonic()
         latencies = []
         while time.monotonic() - opened < 3:
