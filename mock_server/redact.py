@@ -21,6 +21,8 @@ SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "s
 _MEMBER = re.compile(r'"(' + "|".join(SECRET_MEMBERS) + r')"(\s*:\s*)"((?:[^"\\]|\\.)*)"')
 # A token inside a URL in a body (the poller_url and label URLs carry ?token=...).
 _URL_TOKEN = re.compile(r"([?&](?:token|access_token)=)([^&\"\s\\#]+)")
+# A secret in a form-encoded body (an OAuth2 token request sends `client_secret=...`).
+_FORM_SECRET = re.compile(r"((?:^|&)(?:" + "|".join(sorted(SECRET_PARAMETERS)) + r")=)([^&\s]+)", re.IGNORECASE)
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 
 
@@ -62,5 +64,6 @@ def body(text: str) -> str:
     if not text:
         return text
     text = _MEMBER.sub(lambda m: f'"{m.group(1)}"{m.group(2)}"{mark(m.group(3))}"', text)
+    text = _FORM_SECRET.sub(lambda m: m.group(1) + mark(unquote_plus(m.group(2))), text)
     text = _URL_TOKEN.sub(lambda m: m.group(1) + mark(m.group(2)), text)
     return _JWT.sub(lambda m: mark(m.group(0)), text)

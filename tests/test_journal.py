@@ -153,3 +153,25 @@ def test_access_log_holds_no_token(tmp_path) -> None:
     log = server.log_text()
     assert "/api/v2/service-points/" in log and mark(token) in log
     assert token not in log and not JWT.search(log)
+
+
+def test_journal_holds_no_oauth_client_secret(client) -> None:
+    """An OAuth2 token request sends the account's secret form-encoded (and JSON): neither it nor the
+    issued token reaches the journal, in the request body or in the answer."""
+    form = {"grant_type": "client_credentials", "client_id": DEFAULT_KEY, "client_secret": DEFAULT_SECRET}
+    issued = client.post("/oauth2/token/", data=form)
+    assert issued.status_code == 200, issued.json
+    assert client.post("/oauth2/token/", json=form).status_code == 200
+    text = json.dumps(journal(client))
+    assert DEFAULT_SECRET not in text and issued.json["access_token"] not in text
+    assert mark(DEFAULT_SECRET) in text
+
+
+def test_form_encoded_secrets_are_redacted() -> None:
+    """Whatever records a form body (an OAuth2 token request) sees its secret as a mark, decoded first."""
+    from mock_server import redact
+
+    text = redact.body("grant_type=client_credentials&client_id=key&client_secret=s%2Fcret&CLIENT_SECRET=x")
+    assert "s%2Fcret" not in text and "=x" not in text
+    assert f"client_secret={mark('s/cret')}" in text and text.startswith("grant_type=client_credentials&client_id=key&")
+    assert redact.body("token=abc") == f"token={mark('abc')}"
