@@ -1,7 +1,8 @@
 """`mock_sendcloud()`: Sendcloud's hosts answered in process, like moto's `mock_aws`.
 
 Inside the block (or the decorated function), `requests` and `httpx` (sync and async) calls
-to https://panel.sendcloud.sc and https://servicepoints.sendcloud.sc are answered by a fresh
+to https://panel.sendcloud.sc, https://servicepoints.sendcloud.sc and https://account.sendcloud.com
+(OAuth2 tokens) are answered by a fresh
 fake in this process: no server, no socket, no change in the code under test. Calls to any
 other host go out untouched. The interception sits in the libraries' transports
 (`requests.adapters.HTTPAdapter.send`, `httpx.HTTPTransport.handle_request`,
@@ -23,7 +24,8 @@ from urllib.parse import urlsplit
 
 from .testing import SendcloudFake, WsgiAdminClient, default_account_key
 
-HOSTS = {"panel.sendcloud.sc": "https://panel.sendcloud.sc", "servicepoints.sendcloud.sc": "https://servicepoints.sendcloud.sc"}
+# Sendcloud's API hosts: the panel (returns, portal), service points, and OAuth2's token endpoint.
+HOSTS = {host: f"https://{host}" for host in ("panel.sendcloud.sc", "servicepoints.sendcloud.sc", "account.sendcloud.com")}
 # Hop-by-hop and framing headers: the in-process call frames its own body.
 _DROPPED = {"host", "content-length", "transfer-encoding", "connection"}
 

@@ -43,6 +43,17 @@ def test_requests_and_httpx_sync_and_async_are_intercepted() -> None:
         assert fake.count() == 4 and fake.count(method="POST") == 1
 
 
+def test_oauth_token_host_is_intercepted() -> None:
+    """An application that takes an OAuth2 token from account.sendcloud.com, then calls the panel with it."""
+    with mock_sendcloud() as fake:
+        key, secret = fake.auth
+        issued = requests.post("https://account.sendcloud.com/oauth2/token/", timeout=5, data={
+            "grant_type": "client_credentials", "client_id": key, "client_secret": secret})
+        assert issued.status_code == 200, issued.text
+        listed = httpx.get(LIST, headers={"Authorization": "Bearer " + issued.json()["access_token"]})
+        assert listed.status_code == 200 and fake.count(path="/oauth2/token/") == 1
+
+
 def test_interception_runs_the_whole_flow_with_any_credentials() -> None:
     """An application with its own credentials creates a return, sees its label after an advance and looks up its parcel."""
     with mock_sendcloud() as fake:
