@@ -72,7 +72,14 @@ def _list(value: str | None) -> list[str] | None:
 
 
 def _now() -> datetime:
-    return datetime.fromtimestamp(_mock().clock.now(), tz=timezone.utc)
+    """Now on the caller's clock: the account's own (an account-scoped advance moves its opening days)."""
+    account = g.account
+    if account is None and g.claims is not None:
+        try:
+            account = _mock().portal.brand(g.claims.brand).account
+        except ApiError:
+            account = None
+    return datetime.fromtimestamp(_mock().clock.now(account), tz=timezone.utc)
 
 
 def _check_search(params: dict[str, Any]) -> list[Problem]:

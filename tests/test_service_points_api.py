@@ -306,3 +306,28 @@ def test_a_radius_with_a_city_the_fake_cannot_place_is_no_500(client, auth) -> N
                                                                   "radius": 1000}, headers=auth)
     assert response.status_code == 200, response.json
     assert response.json == []
+
+
+def test_opening_days_follow_the_callers_account_clock(client, auth, other_auth, token) -> None:
+    """`open_tomorrow` is read on the caller's own clock (Basic or a portal token), so a parallel
+    test that advances its account sees its own tomorrow and nobody else's changes."""
+    def open_tomorrow(**how) -> dict[int, bool]:
+        answer = client.get("/api/v2/service-points/", query_string={"country": "NL", **how.get("query", {})},
+                            headers=how.get("headers", {}))
+        assert answer.status_code == 200, answer.json
+        return {point["id"]: point["open_tomorrow"] for point in answer.json}
+
+    mine, theirs, portal = open_tomorrow(headers=auth), open_tomorrow(headers=other_auth), \
+        open_tomorrow(query={"access_token": token})
+    advanced = {}
+    for day in range(1, 7):
+        moved = client.post("/__admin/clock/advance", json={"seconds": 86400, "account": DEFAULT_KEY})
+        assert moved.status_code == 200, moved.json
+        advanced = open_tomorrow(headers=auth)
+        if advanced != mine:
+            break
+    assert advanced != mine, "no point changes open_tomorrow over a week: the test proves nothing"
+    fresh = lookup(client).json["service_points_token"]  # the first one expired on the account's clock
+    after = open_tomorrow(query={"access_token": fresh})  # the brand's carriers only: a subset
+    assert after != portal and all(advanced[point] == is_open for point, is_open in after.items())
+    assert open_tomorrow(headers=other_auth) == theirs
