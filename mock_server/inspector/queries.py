@@ -7,7 +7,7 @@ from typing import Any
 
 from ..accounts import Account
 from ..clock import iso
-from ..returns.views import v3_return
+from ..returns.representations import v3_return
 
 NEWEST = 50
 

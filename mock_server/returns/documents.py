@@ -11,7 +11,7 @@ from ..guards import authenticate, current_account
 from ..labels import LabelAddress, LabelData, render_label
 from ..operations import Reply, operation
 from .models import ReturnRecord, weight_in_kg
-from .views import _date, carrier_name
+from .representations import _date, carrier_name
 
 bp = Blueprint("parcel_documents", __name__, url_prefix="/api/v3/parcels")
 bp.before_request(authenticate)

@@ -10,7 +10,7 @@ from ..guards import authenticate, base_url, current_account
 from ..operations import Reply, operation
 from .models import ListFilter, ReturnsBackend
 from .v3 import cursor_param, page_url
-from .views import v2_return
+from .representations import v2_return
 
 bp = Blueprint("returns_v2", __name__, url_prefix="/api/v2/returns")
 bp.before_request(authenticate)

@@ -12,7 +12,7 @@ from ..errors import ApiError
 from ..guards import authenticate, base_url, current_account
 from ..operations import Reply, operation
 from .models import ListFilter, ReturnsBackend, parse_list_date
-from .views import v3_return, validation_view
+from .representations import v3_return, validation_view
 
 bp = Blueprint("returns_v3", __name__, url_prefix="/api/v3/returns")
 bp.before_request(authenticate)

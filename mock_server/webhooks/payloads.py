@@ -15,7 +15,7 @@ from typing import Any
 from ..carriers import CARRIERS
 from ..returns.lifecycle import Step
 from ..returns.models import Parcel, ReturnRecord, weight_in_kg
-from ..returns.views import label_urls
+from ..returns.representations import label_urls
 from .events import PARCEL_STATUS_CHANGED, RETURN_CREATED, TEST_WEBHOOK
 
 # ISO 3166 alpha-3 codes and English names of the countries returns come from most.
