@@ -18,7 +18,9 @@ import json
 import os
 import random
 import shlex
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
@@ -110,11 +112,13 @@ def make_transport(args: argparse.Namespace, *, read_only: bool) -> Transport:
                          read_only=read_only, timeout=args.timeout, admin_token=admin_token)
 
 
-def start(transport: Transport, *, quiet: bool = False) -> None:
-    """Reach the target, pick the fake's account when no credentials were given, check the credentials.
+def start(transport: Transport, *, quiet: bool = False, own_account: bool = False) -> None:
+    """Reach the target, pick the fake's account when no credentials were given, check the credentials;
+    with `own_account`, on the fake, switch to an account of the run's own (see contracts.account).
 
     Raises PreflightFailed (exit 3 unreachable, 4 credentials refused) before any contract runs.
     """
+    from .account import open_run_account
     from .preflight import check_admin_access, check_credentials, check_reachable
 
     check_reachable(transport)
@@ -122,6 +126,8 @@ def start(transport: Transport, *, quiet: bool = False) -> None:
     if transport.use_fake_account() and not quiet:
         print("no credentials given: using the fake's default fixture account", file=sys.stderr)
     check_credentials(transport)
+    if own_account and open_run_account(transport):
+        check_credentials(transport)  # also makes an open account exist before its identifiers are read
 
 
 def identifiers(args: argparse.Namespace, transport: Transport) -> Identifiers:
@@ -166,6 +172,7 @@ def replay_command(argv: Sequence[str], seed: int, contracts: Sequence[str] | No
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from .account import close_run_account
     from .context import Context
     from .contracts import select
     from .preflight import PreflightFailed
@@ -187,7 +194,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     transport = make_transport(args, read_only=args.read_only)
     try:
         try:
-            start(transport, quiet=args.quiet)
+            start(transport, quiet=args.quiet, own_account=not args.read_only)
         except PreflightFailed as failed:
             _out(transport, f"sendcloud-contracts: {failed}", sys.stderr)
             return failed.code
@@ -200,6 +207,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                       on_case=progress.case)
         mode = "read-only" if args.read_only else "WRITES ENABLED (creates and cancels returns)" if writes \
             else "reads only (writing contracts need --allow-writes against a real API)"
+        if transport.run_account is not None:
+            mode += "; in an account of its own (deleted at the end)"
         progress.line(f"sendcloud-contracts: {transport.describe()}; {mode}; seed {seed}")
         progress.line(f"replay with: {replay()}{env_note}")
         results = run_all(contracts, ctx, on_start=progress.start, on_result=progress.result)
@@ -215,6 +224,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             progress.line(f"replay the failures: {replay(failed)}{env_note}", always=True)
         return exit_code(results)
     finally:
+        close_run_account(transport)  # also after a failure, Ctrl-C or SIGTERM
         transport.close()
 
 
@@ -297,7 +307,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(extra.message(missing), file=sys.stderr)
         return 2
     handler = {"run": cmd_run, "drift": cmd_drift, "list": cmd_list}[args.command]
-    return handler(args)
+    previous = _stop_on_sigterm()
+    try:
+        return handler(args)
+    except KeyboardInterrupt:  # the run's clean-up has run (finally blocks) by the time it gets here
+        print("sendcloud-contracts: interrupted", file=sys.stderr)
+        return INTERRUPTED
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+INTERRUPTED = 130
+
+
+def _stop_on_sigterm() -> Any:
+    """SIGTERM (a CI job cancelled) ends the run as Ctrl-C does, so its clean-up runs; the old handler."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGTERM, interrupt)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass, field, fields
 from functools import cached_property
 from typing import Any, Callable
+from urllib.parse import quote
 
 from mock_server.config import resource_dir
 from mock_server.spec import ApiSpec
@@ -46,14 +47,17 @@ class Identifiers:
 
 
 def fake_identifiers(transport: Transport) -> Identifiers:
-    """Identifiers taken from the fake's fixtures (GET /__admin/fixtures) for the configured account."""
+    """Identifiers from the fake's data for the configured account (/__admin/fixtures, or /__admin/accounts/KEY)."""
     if not transport.is_fake:
         return Identifiers()
     answer = transport.admin("GET", "/fixtures")
     data = answer.json_or_none() or {}
     accounts = data.get("accounts", [])
     mine = next((a for a in accounts if a.get("api_key") == transport.api_key), None)
-    if mine is None:
+    if mine is None and transport.api_key:  # an account beyond the first ones the fixtures list (a clone)
+        own = transport.admin("GET", "/accounts/" + quote(transport.api_key, safe=""))
+        mine = own.json_or_none() if own.status == 200 else None
+    if not isinstance(mine, dict):
         return Identifiers()
     found = Identifiers()
     brands = {b["id"]: b for b in mine.get("brands", [])}
@@ -65,7 +69,9 @@ def fake_identifiers(transport: Transport) -> Identifiers:
         found = Identifiers(brand_domain=brand["domain"], tracking_number=parcel["tracking_number"],
                             postal_code=parcel["to_address"]["postal_code"], brand_id=brand["id"])
         break
-    others = [b["domain"] for a in accounts for b in a.get("brands", []) if b.get("domain") != found.brand_domain]
+    # Another account's brand that stays for the whole run: a fixture account's, never another run's clone.
+    others = [b["domain"] for a in accounts if a.get("from_fixtures", True) and a.get("api_key") != transport.api_key
+              for b in a.get("brands", []) if b.get("domain") != found.brand_domain]
     found.other_brand_domain = others[-1] if others else None
     return found
 

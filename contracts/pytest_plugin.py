@@ -91,8 +91,15 @@ def sendcloud_transport(pytestconfig: pytest.Config) -> Iterator[Any]:
                                   service_points_url=get("sendcloud_service_points_url"), read_only=read_only,
                                   admin_token=get("sendcloud_admin_token") or os.environ.get("SENDCLOUD_MOCK_ADMIN_TOKEN"))
         transport.use_fake_account()
-    yield transport
-    transport.close()
+    from .account import close_run_account, open_run_account
+
+    if not read_only:
+        open_run_account(transport)  # on the fake: an account of the session's own, deleted at its end
+    try:
+        yield transport
+    finally:
+        close_run_account(transport)
+        transport.close()
 
 
 @pytest.fixture(scope="session")

@@ -82,6 +82,9 @@ class Transport(ABC):
         self._admin_token = admin_token
         self.redact.add(admin_token)
         self.sent: list[tuple[str, str, int]] = []  # (method, url, status), for reports and tests
+        # On the fake, the API key of the account this run opened for itself (contracts.account): its clock
+        # is the one that moves.
+        self.run_account: str | None = None
 
     # -- what subclasses provide ------------------------------------------------------------
 
@@ -185,10 +188,13 @@ class Transport(ABC):
         return {"Authorization": f"Bearer {self._admin_token}"} if self._admin_token else {}
 
     def advance_clock(self, seconds: float) -> bool:
-        """Move the fake's clock; False (and nothing sent) when the target is not the fake."""
+        """Move the fake's clock (only the run's own account's, when it has one); False when not the fake."""
         if not self.is_fake:
             return False
-        answer = self.admin("POST", "/clock/advance", {"seconds": seconds})
+        body: dict[str, Any] = {"seconds": seconds}
+        if self.run_account is not None:
+            body["account"] = self.run_account
+        answer = self.admin("POST", "/clock/advance", body)
         return answer.status == 200
 
     def close(self) -> None:

@@ -63,3 +63,16 @@ def test_plugin_fails_against_a_drifted_api(pytester: pytest.Pytester, tmp_path:
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["*contract retrieve_known_return does not hold*", "*created_at*missing_required*"])
     assert SECRET not in result.stdout.str() + result.stderr.str()
+
+
+def test_plugin_works_in_an_account_of_its_own(pytester: pytest.Pytester, fake: str) -> None:
+    """Against the fake the plugin's session writes in a cloned account, deleted at the session's end."""
+    import requests
+
+    accounts = requests.get(f"{fake}/__admin/accounts", timeout=10).json()["accounts"]
+    pytester.makepyfile(test_target=TEST_FILE)
+    result = pytester.runpytest_inprocess(f"--sendcloud-base-url={fake}", "--sendcloud-contract=returns_lifecycle")
+    result.assert_outcomes(passed=2)
+    assert requests.get(f"{fake}/__admin/accounts", timeout=10).json()["accounts"] == accounts
+    listed = requests.get(f"{fake}/api/v2/returns", auth=(KEY, SECRET), timeout=10).json()["returns"]
+    assert listed == []
