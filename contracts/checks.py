@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from typing import Any, Iterable, Iterator, Mapping
-from urllib.parse import urljoin
 
 from jsonschema.exceptions import ValidationError
 
-from mock_server.spec import SCHEMA_BASE, ApiSpec, leaf_error, missing_properties, pointer
+from mock_server.schema import SCHEMA_BASE, flatten, leaf_error, missing_properties, pointer
+from mock_server.spec import ApiSpec
 
 from .transport import Answer
 
@@ -82,43 +82,10 @@ def short(value: Any, limit: int = 60) -> str:
 # -- undocumented fields -----------------------------------------------------------------------
 
 
-@dataclass
-class _Node:
-    properties: dict[str, tuple[Any, str]]
-    items: tuple[Any, str] | None
-    additional: tuple[Any, str] | None
-
-
-def _describe(spec: ApiSpec, schema: Any, base: str, depth: int = 0) -> _Node:
-    """Merge $ref, allOf and anyOf branches into the properties an object may have."""
-    node = _Node({}, None, None)
-    if not isinstance(schema, Mapping) or depth > 40:
-        return node
-    if "$ref" in schema:
-        uri = urljoin(base, schema["$ref"])
-        target = spec.registry.resolver().lookup(uri).contents
-        return _describe(spec, target, uri, depth + 1)
-    for key in ("allOf", "anyOf", "oneOf"):
-        for part in schema.get(key, []):
-            sub = _describe(spec, part, base, depth + 1)
-            for name, value in sub.properties.items():
-                node.properties.setdefault(name, value)
-            node.items = node.items or sub.items
-            node.additional = node.additional or sub.additional
-    for name, sub in schema.get("properties", {}).items():
-        node.properties[name] = (sub, base)
-    if isinstance(schema.get("items"), Mapping):
-        node.items = (schema["items"], base)
-    additional = schema.get("additionalProperties")
-    if isinstance(additional, Mapping):
-        node.additional = (additional, base)
-    return node
-
-
 def unknown_fields(spec: ApiSpec, schema: Any, instance: Any, base: str = SCHEMA_BASE,
                    where: tuple[Any, ...] = ()) -> Iterator[tuple[str, Any]]:
     """(pointer, value) of each member the schema does not document, at any depth."""
-    node = _describe(spec, schema, base)
+    node = flatten(schema, base, spec.schemas.resolve)
     if isinstance(instance, Mapping):
         if not node.properties and node.additional is None:
             return  # a free-form object: any member is documented

@@ -14,35 +14,21 @@ import string
 from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any, Iterator, Mapping
-from urllib.parse import urljoin
 
 from hypothesis import strategies as st
 
-from mock_server.spec import SCHEMA_BASE, ApiSpec, pointer
+from mock_server.schema import inline as inline_refs
+from mock_server.schema import pointer
+from mock_server.spec import ApiSpec
 
 from .checks import classify
 
-DROPPED = {"$id", "$schema", "$comment", "examples", "description", "title", "deprecated", "readOnly"}
 TEXT = st.text(alphabet=string.ascii_letters + string.digits + " -_.", min_size=1, max_size=12)
 
 
 def inline(spec: ApiSpec, rel: str) -> dict[str, Any]:
     """One of our schema files with every $ref replaced by its target (no refs left)."""
-    uri = SCHEMA_BASE + rel
-    return _inline(spec, spec.registry.resolver().lookup(uri).contents, uri, 0)
-
-
-def _inline(spec: ApiSpec, node: Any, base: str, depth: int) -> Any:
-    if depth > 50:
-        raise ValueError("schema nesting too deep (a recursive $ref?)")
-    if isinstance(node, Mapping):
-        if "$ref" in node:
-            uri = urljoin(base, node["$ref"])
-            return _inline(spec, spec.registry.resolver().lookup(uri).contents, uri, depth + 1)
-        return {k: _inline(spec, v, base, depth + 1) for k, v in node.items() if k not in DROPPED}
-    if isinstance(node, list):
-        return [_inline(spec, v, base, depth + 1) for v in node]
-    return node
+    return inline_refs(*spec.schemas.node(rel), spec.schemas.resolve)
 
 
 @lru_cache(maxsize=1)

@@ -18,12 +18,11 @@ Differences that were reviewed and are intended (KNOWN) are reported as info wit
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
-from urllib.parse import urljoin
+from typing import Any
 
-from mock_server.spec import SCHEMA_BASE, ApiSpec
+from mock_server.schema import Node, Resolve, View, flatten, follow
+from mock_server.spec import ApiSpec
 
 from .checks import ERROR, INFO, Finding
 from .drift import DriftReport
@@ -119,20 +118,6 @@ COMPARED_KEYWORDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum
                      "minItems", "maxItems", "pattern", "format")
 FORMAT_ALIASES: dict[str, str | None] = {"url": "uri", "int32": None, "int64": None, "double": None, "float": None}
 
-Node = tuple[Any, str]
-Resolve = Callable[[str, str], Node]
-
-
-@dataclass
-class Shape:
-    types: frozenset[str] | None = None
-    enum: frozenset[str] | None = None
-    props: dict[str, Node] = field(default_factory=dict)
-    required: frozenset[str] = frozenset()
-    items: Node | None = None
-    keywords: dict[str, Any] = field(default_factory=dict)
-
-
 def load_document(path: str | Path) -> dict[str, Any]:
     """An OpenAPI document from YAML or JSON."""
     text = Path(path).read_text(encoding="utf-8")
@@ -149,71 +134,17 @@ def load_document(path: str | Path) -> dict[str, Any]:
     return document
 
 
-def follow(document: Any, ref: str) -> Any:
-    """Follow a '#/a/b' JSON pointer inside a document."""
-    node = document
-    for part in ref.removeprefix("#/").split("/"):
-        node = node[part.replace("~1", "/").replace("~0", "~")]
-    return node
-
-
-def _conjoin(a: Shape, b: Shape) -> Shape:
-    types = a.types if b.types is None else b.types if a.types is None else a.types & b.types
-    enum = a.enum if b.enum is None else b.enum if a.enum is None else a.enum & b.enum
-    return Shape(types, enum, {**a.props, **b.props}, a.required | b.required, b.items or a.items,
-                 {**a.keywords, **b.keywords})
-
-
-def flatten(schema: Any, base: str, resolve: Resolve, depth: int = 0) -> Shape:
-    """One comparable shape for a schema with refs, allOf, oneOf, anyOf and `nullable`."""
-    if not isinstance(schema, dict) or depth > 40:
-        return Shape()
-    if "$ref" in schema:
-        target, target_base = resolve(schema["$ref"], base)
-        inner = flatten(target, target_base, resolve, depth + 1)
-        rest = flatten({k: v for k, v in schema.items() if k != "$ref"}, base, resolve, depth + 1)
-        merged = _conjoin(inner, rest)
-        merged.types = rest.types if rest.types is not None else inner.types
-        merged.enum = rest.enum if rest.enum is not None else inner.enum
-        return merged
-    shape = Shape()
-    for key in ("allOf", "oneOf"):
-        for sub in schema.get(key, []):
-            shape = _conjoin(shape, flatten(sub, base, resolve, depth + 1))
-    if "anyOf" in schema:
-        union: set[str] = set()
-        combined = Shape()
-        for sub in schema["anyOf"]:
-            branch = flatten(sub, base, resolve, depth + 1)
-            union |= branch.types or set()
-            combined = _conjoin(combined, Shape(None, branch.enum, branch.props, branch.required, branch.items,
-                                                branch.keywords))
-        combined.types = frozenset(union)
-        shape = _conjoin(shape, combined)
-    own = Shape()
-    if "type" in schema:
-        kind = schema["type"]
-        own.types = frozenset([kind] if isinstance(kind, str) else kind)
-    if schema.get("nullable") is True:
-        own.types = (own.types or frozenset()) | {"null"}
-    if "enum" in schema:
-        own.enum = frozenset(json.dumps(v, sort_keys=True) for v in schema["enum"])
-    own.props = {name: (sub, base) for name, sub in schema.get("properties", {}).items()}
-    own.required = frozenset(schema.get("required", []))
-    if isinstance(schema.get("items"), dict):
-        own.items = (schema["items"], base)
+def keywords(view: View) -> dict[str, Any]:
+    """The constraints compared, with upstream's format names read as ours (and numeric formats dropped)."""
+    out = {}
     for key in COMPARED_KEYWORDS:
-        if key in schema:
-            value = FORMAT_ALIASES.get(schema[key], schema[key]) if key == "format" else schema[key]
+        if key in view.keywords:
+            value = view.keywords[key]
+            if key == "format":
+                value = FORMAT_ALIASES.get(value, value)
             if value is not None:
-                own.keywords[key] = value
-    return _conjoin(shape, own)
-
-
-def _types(shape: Shape) -> frozenset[str] | None:
-    if shape.types is None and (shape.props or shape.required):
-        return frozenset({"object"})
-    return shape.types
+                out[key] = value
+    return out
 
 
 class _Comparison:
@@ -237,26 +168,28 @@ class _Comparison:
         if depth > 30:
             return
         o, u = flatten(*ours, self.ours), flatten(*theirs, self.theirs)
-        if _types(o) != _types(u):
-            only_null = (self.null_unknown and _types(o) is not None and _types(u) is not None
-                         and _types(o) - {"null"} == _types(u) - {"null"})
-            self.note(path, "type_changed", f"ours {_fmt(_types(o))}, upstream {_fmt(_types(u))}",
+        ours_types, their_types = o.object_types, u.object_types
+        if ours_types != their_types:
+            only_null = (self.null_unknown and ours_types is not None and their_types is not None
+                         and ours_types - {"null"} == their_types - {"null"})
+            self.note(path, "type_changed", f"ours {_fmt(ours_types)}, upstream {_fmt(their_types)}",
                       V2_NULL_REASON if only_null else None)
         self._enums(path, o.enum, u.enum)
         for name in sorted(u.required - o.required):
             self.note(path, "required_added", f"upstream requires {name!r}, we do not")
         for name in sorted(o.required - u.required):
             self.note(path, "required_removed", f"we require {name!r}, upstream does not")
-        for name in sorted(set(u.props) - set(o.props)):
+        for name in sorted(set(u.properties) - set(o.properties)):
             self.note(f"{path}/{name}", "field_added", f"upstream documents {name!r}, our schema does not")
-        for name in sorted(set(o.props) - set(u.props)):
+        for name in sorted(set(o.properties) - set(u.properties)):
             self.note(f"{path}/{name}", "field_removed", f"our schema has {name!r}, upstream does not")
-        for key in sorted(set(o.keywords) | set(u.keywords)):
-            if o.keywords.get(key) != u.keywords.get(key):
+        ours_kw, their_kw = keywords(o), keywords(u)
+        for key in sorted(set(ours_kw) | set(their_kw)):
+            if ours_kw.get(key) != their_kw.get(key):
                 self.note(path, "constraint_changed",
-                          f"{key}: ours {o.keywords.get(key)!r}, upstream {u.keywords.get(key)!r}")
-        for name in sorted(set(o.props) & set(u.props)):
-            self.compare(o.props[name], u.props[name], f"{path}/{name}", depth + 1)
+                          f"{key}: ours {ours_kw.get(key)!r}, upstream {their_kw.get(key)!r}")
+        for name in sorted(set(o.properties) & set(u.properties)):
+            self.compare(o.properties[name], u.properties[name], f"{path}/{name}", depth + 1)
         if o.items is not None and u.items is not None:
             self.compare(o.items, u.items, f"{path}/*", depth + 1)
 
@@ -281,10 +214,6 @@ def _fmt(values: frozenset[str] | None) -> str:
 def compare_with(spec: ApiSpec, document: dict[str, Any], label: str) -> DriftReport:
     """Every pair whose upstream schema the document has, compared; a report of the differences."""
 
-    def ours(ref: str, base: str) -> Node:
-        uri = urljoin(base, ref)
-        return spec.registry.resolver().lookup(uri).contents, uri
-
     def theirs(ref: str, base: str) -> Node:
         if not ref.startswith("#/"):
             raise ValueError(f"only document-internal refs are supported upstream, not {ref!r}")
@@ -297,8 +226,8 @@ def compare_with(spec: ApiSpec, document: dict[str, Any], label: str) -> DriftRe
             upstream = follow(document, upstream_ref)
         except (KeyError, TypeError, IndexError):
             continue
-        comparison = _Comparison(rel, upstream_ref, ours, theirs, null_unknown=null_unknown)
-        comparison.compare((spec.documents[rel], SCHEMA_BASE + rel), (upstream, ""))
+        comparison = _Comparison(rel, upstream_ref, spec.schemas.resolve, theirs, null_unknown=null_unknown)
+        comparison.compare(spec.schemas.node(rel), (upstream, ""))
         report.findings.extend(comparison.findings)
         report.endpoints.append({"endpoint": rel, "upstream": upstream_ref, "findings": len(comparison.findings)})
     return report

@@ -9,61 +9,26 @@ from __future__ import annotations
 
 import copy
 import json
-from functools import cached_property
-import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
 
 from .errors import ERROR_SCHEMA_STYLES, Problem, Style
+from .schema import SCHEMA_BASE, Schemas, View, flatten, leaf_error, missing_properties, pointer
 
-SCHEMA_BASE = "https://sendcloud-mock.invalid/schemas/"
 OPENAPI_FILE = "openapi.json"
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 # The v2 APIs (Returns v2, Return portal, Service points) and the OAuth2 token endpoint coerce
 # request bodies like Django REST framework fields; the v3 APIs validate them as written.
 LIBERAL_PREFIXES = ("/api/v2/", "/oauth2/")
-
-FORMATS = FormatChecker(formats=())
-
-
-@FORMATS.checks("date-time", raises=ValueError)
-def _is_datetime(value: object) -> bool:
-    if not isinstance(value, str):
-        return True
-    if not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)", value):
-        raise ValueError("not an RFC 3339 date-time")
-    datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return True
-
-
-@FORMATS.checks("date", raises=ValueError)
-def _is_date(value: object) -> bool:
-    if isinstance(value, str):
-        if not re.fullmatch(r"\d{4}-\d\d-\d\d", value):
-            raise ValueError("not a date")
-        date.fromisoformat(value)
-    return True
-
-
-@FORMATS.checks("email")
-def _is_email(value: object) -> bool:
-    return not isinstance(value, str) or bool(re.fullmatch(r"[^@\s]+@[^@\s]+", value))
-
-
-@FORMATS.checks("uri")
-def _is_uri(value: object) -> bool:
-    if not isinstance(value, str):
-        return True
-    parts = urlsplit(value)
-    return bool(parts.scheme and parts.netloc)
+# Re-exported for the server's modules; the toolkit (mock_server.schema) is where they live.
+__all__ = ["SCHEMA_BASE", "ApiSpec", "Operation", "Parameter", "leaf_error", "missing_properties", "pointer",
+           "problems_from"]
 
 
 Shape = Callable[[Any], Any]
@@ -103,20 +68,11 @@ class ApiSpec:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.documents: dict[str, dict[str, Any]] = {}
-        for path in sorted(folder.rglob("*.json")):
-            rel = path.relative_to(folder).as_posix()
-            if rel == OPENAPI_FILE:
-                continue
-            with path.open(encoding="utf-8") as handle:
-                self.documents[rel] = json.load(handle)
-        self.registry: Registry = Registry().with_resources(
-            (SCHEMA_BASE + rel, Resource.from_contents(doc, default_specification=DRAFT202012))
-            for rel, doc in self.documents.items()
-        ).crawl()
+        self.schemas = Schemas(folder, skip=(OPENAPI_FILE,))
+        self.documents: dict[str, dict[str, Any]] = self.schemas.documents
+        self.registry = self.schemas.registry
         with (folder / OPENAPI_FILE).open(encoding="utf-8") as handle:
             self.openapi: dict[str, Any] = json.load(handle)
-        self._shape_memo: dict[str, Shape] = {}
         self.operations: dict[str, Operation] = {}
         for path, item in self.openapi["paths"].items():
             shared_params = item.get("parameters", [])
@@ -130,9 +86,7 @@ class ApiSpec:
 
     def validator(self, schema: Mapping[str, Any]) -> Draft202012Validator:
         """A validator for a schema that may $ref our files (refs relative to schemas/)."""
-        rooted = dict(schema)
-        rooted.setdefault("$id", SCHEMA_BASE + "__inline__.json")
-        return Draft202012Validator(rooted, registry=self.registry, format_checker=FORMATS)
+        return self.schemas.validator(schema)
 
     def _compile_operation(
         self, path: str, method: str, raw: Mapping[str, Any], shared: list[Mapping[str, Any]]
@@ -169,53 +123,18 @@ class ApiSpec:
 
     def shape(self, schema: Mapping[str, Any], base: str = SCHEMA_BASE) -> Shape:
         """A function that lays a domain value out as the schema says (see `_object_shape`)."""
-        flat = self._flatten(schema, base)
-        return self._shape_of(flat)
+        return self._shape_of(flatten(schema, base, self.schemas.resolve))
 
-    def _resolve(self, ref: str, base: str) -> tuple[Mapping[str, Any], str]:
-        uri = urljoin(base, ref)
-        resolved = self.registry.resolver().lookup(uri)
-        return resolved.contents, uri
-
-    def _flatten(self, schema: Mapping[str, Any], base: str) -> "Flat":
-        """Merge $ref, allOf and the 'ref or null' anyOf into one plain description."""
-        if "$ref" in schema:
-            contents, uri = self._resolve(schema["$ref"], base)
-            return self._flatten(contents, uri)
-        flat = Flat(key=f"{base}#{id(schema)}")
-        types = schema.get("type")
-        if isinstance(types, str):
-            flat.types = {types}
-        elif isinstance(types, list):
-            flat.types = set(types)
-        if "null" in flat.types or (None in schema.get("enum", [])):
-            flat.nullable = True
-        if "default" in schema:
-            flat.has_default, flat.default = True, schema["default"]
-        for part in schema.get("allOf", []):
-            flat.merge(self._flatten(part, base))
-        branches = schema.get("anyOf", [])
-        for branch in branches:
-            if branch.get("type") == "null":
-                flat.nullable = True
-            else:
-                flat.merge(self._flatten(branch, base))
-        for name, sub in schema.get("properties", {}).items():
-            flat.properties[name] = (sub, base)
-        flat.required |= set(schema.get("required", []))
-        if "items" in schema:
-            flat.items = (schema["items"], base)
-        return flat
-
-    def _shape_of(self, flat: "Flat") -> Shape:
-        if flat.properties:
+    def _shape_of(self, view: View) -> Shape:
+        if view.properties:
             fields = []
-            for name, (sub, base) in flat.properties.items():
-                sub_flat = self._flatten(sub, base)
-                fields.append((name, self._shape_of(sub_flat), sub_flat.nullable, sub_flat.has_default, sub_flat.default))
+            for name, (sub, base) in view.properties.items():
+                sub_view = flatten(sub, base, self.schemas.resolve)
+                fields.append((name, self._shape_of(sub_view), sub_view.nullable, sub_view.has_default,
+                               sub_view.default))
             return _object_shape(fields)
-        if flat.items is not None:
-            return _array_shape(self._shape_of(self._flatten(*flat.items)))
+        if view.items is not None:
+            return _array_shape(self._shape_of(flatten(*view.items, self.schemas.resolve)))
         return _identity
 
     # -- the served document -------------------------------------------------------------
@@ -236,29 +155,6 @@ class ApiSpec:
             schemas[component_name(rel)] = inlined
         doc["paths"] = _rewrite_refs(doc["paths"], SCHEMA_BASE)
         return doc
-
-
-@dataclass
-class Flat:
-    key: str
-    types: set[str] = field(default_factory=set)
-    nullable: bool = False
-    has_default: bool = False
-    default: Any = None
-    properties: dict[str, tuple[Mapping[str, Any], str]] = field(default_factory=dict)
-    required: set[str] = field(default_factory=set)
-    items: tuple[Mapping[str, Any], str] | None = None
-
-    def merge(self, other: "Flat") -> None:
-        self.types |= other.types
-        self.nullable = self.nullable or other.nullable
-        if other.has_default and not self.has_default:
-            self.has_default, self.default = True, other.default
-        for name, value in other.properties.items():
-            self.properties.setdefault(name, value)
-        self.required |= other.required
-        if self.items is None:
-            self.items = other.items
 
 
 def _identity(value: Any) -> Any:
@@ -330,10 +226,6 @@ def _rewrite_refs(node: Any, base: str) -> Any:
 # -- turning validation errors into Sendcloud problems -------------------------------------
 
 
-def pointer(parts: Iterable[Any]) -> str:
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
-
-
 def problems_from(errors: Iterable[ValidationError], *, parameter: str | None = None,
                   header: str | None = None, limit: int = 20) -> list[Problem]:
     """Name the exact field of each schema violation, in Sendcloud's codes."""
@@ -351,22 +243,6 @@ def problems_from(errors: Iterable[ValidationError], *, parameter: str | None = 
             break
     # jsonschema reports each missing property as its own error listing all of them.
     return list(dict.fromkeys(problems))[:limit]
-
-
-def missing_properties(error: ValidationError) -> list[str]:
-    """The properties a `required` violation lacks (jsonschema lists them all on each error)."""
-    present = error.instance if isinstance(error.instance, Mapping) else {}
-    return [name for name in error.validator_value if name not in present]
-
-
-def leaf_error(error: ValidationError) -> ValidationError:
-    """For an anyOf ('ref or null'), report the error inside the non-null branch."""
-    if error.validator in ("anyOf", "oneOf") and error.context:
-        candidates = [e for e in error.context if not (e.validator == "type" and e.validator_value == "null")]
-        if candidates:
-            deepest = max(candidates, key=lambda e: len(e.absolute_path))
-            return leaf_error(deepest)
-    return error
 
 
 def _describe(error: ValidationError) -> tuple[str, str]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
@@ -20,6 +19,8 @@ import yaml
 from jsonschema import Draft202012Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
+
+from mock_server.schema import Node, Resolve, Schemas, View, flatten, follow
 
 PROJECT = Path(__file__).resolve().parents[1]
 SCHEMAS_DIR = PROJECT / "schemas"
@@ -48,6 +49,7 @@ def _load_ours() -> dict[str, dict[str, Any]]:
 
 
 OURS = _load_ours()
+TOOLKIT = Schemas(SCHEMAS_DIR)
 REGISTRY = Registry().with_resources(
     (uri, DRAFT202012.create_resource(contents)) for uri, contents in OURS.items()
 )
@@ -72,10 +74,7 @@ def assert_valid(rel: str, instance: Any, *, formats: bool = True) -> None:
 
 def up(pointer: str) -> Any:
     """Follow a JSON pointer ('#/components/schemas/x') inside the upstream document."""
-    node: Any = OPENAPI
-    for part in pointer.removeprefix("#/").split("/"):
-        node = node[part.replace("~1", "/").replace("~0", "~")]
-    return node
+    return follow(OPENAPI, pointer)
 
 
 # --------------------------------------------------------------------------------------
@@ -190,14 +189,13 @@ def test_schema_uses_only_supported_constructs(uri):
 
 @pytest.mark.parametrize("uri", ALL_IDS, ids=lambda u: u.removeprefix(BASE_URI))
 def test_every_ref_resolves(uri):
-    """Every relative $ref points at another schema file in the registry."""
-    resolver = REGISTRY.resolver(base_uri=uri)
+    """Every relative $ref points at another schema file, and the toolkit's registry finds it."""
     for pointer, sub in walk(OURS[uri]):
         if "$ref" in sub:
             target = urljoin(uri, sub["$ref"])
             assert target in OURS, f"{pointer}: {sub['$ref']} -> {target} is not one of our schemas"
-            resolved = resolver.lookup(sub["$ref"])
-            assert resolved.contents is OURS[target]
+            contents, where = TOOLKIT.resolve(sub["$ref"], uri)
+            assert where == target and contents == OURS[target]
 
 
 # --------------------------------------------------------------------------------------
@@ -212,109 +210,38 @@ COMPARED_KEYWORDS = (
 FORMAT_ALIASES: dict[str, str | None] = {"url": "uri", "int32": None, "int64": None}
 
 
-class Resolver:
-    """Dereferences $ref values, either OpenAPI-internal ('#/...') or our relative file refs."""
+def upstream(ref: str, base: str) -> Node:
+    """Upstream refs are the OpenAPI document's own '#/...' pointers."""
+    assert ref.startswith("#/"), f"unexpected upstream ref {ref!r}"
+    return up(ref), base
 
-    def __init__(self, store: dict[str, Any] | None):
-        self.store = store  # None: the upstream OpenAPI document
 
-    def deref(self, ref: str, base: str) -> tuple[Any, str]:
-        if self.store is None:
-            assert ref.startswith("#/"), f"unexpected upstream ref {ref!r}"
-            return up(ref), base
+def in_store(store: dict[str, Any]) -> Resolve:
+    """Our relative file refs, resolved in `store` (OURS, or a copy a test has changed)."""
+    def resolve(ref: str, base: str) -> Node:
         target = urljoin(base, ref)
-        return self.store[target], target
+        return store[target], target
+    return resolve
 
 
-UPSTREAM = Resolver(None)
-
-
-@dataclass
-class Shape:
-    types: frozenset | None = None
-    enum: frozenset | None = None
-    props: dict[str, tuple[Any, str]] = field(default_factory=dict)
-    required: frozenset = frozenset()
-    items: tuple[Any, str] | None = None
-    keywords: dict[str, Any] = field(default_factory=dict)
-
-
-def _enum_key(values) -> frozenset:
-    return frozenset(json.dumps(v, sort_keys=True) for v in values)
-
-
-def _conjoin(a: Shape, b: Shape) -> Shape:
-    """Both shapes apply (allOf); b's property and item schemas win on a name clash."""
-    types = a.types if b.types is None else b.types if a.types is None else a.types & b.types
-    enum = a.enum if b.enum is None else b.enum if a.enum is None else a.enum & b.enum
-    return Shape(types, enum, {**a.props, **b.props}, a.required | b.required,
-                 b.items or a.items, {**a.keywords, **b.keywords})
-
-
-def _overlay(a: Shape, b: Shape) -> Shape:
-    """b sits beside a $ref that produced a; b's own type/enum override (OpenAPI 3.1 habit)."""
-    merged = _conjoin(a, b)
-    merged.types = b.types if b.types is not None else a.types
-    merged.enum = b.enum if b.enum is not None else a.enum
-    return merged
-
-
-def flatten(schema: Any, base: str, resolver: Resolver) -> Shape:
-    """Reduce a schema (with refs, allOf, single oneOf, anyOf, nullable) to one comparable shape."""
-    if not isinstance(schema, dict):
-        return Shape()
-    if "$ref" in schema:
-        target, target_base = resolver.deref(schema["$ref"], base)
-        rest = {k: v for k, v in schema.items() if k != "$ref"}
-        return _overlay(flatten(target, target_base, resolver), flatten(rest, base, resolver))
-    shape = Shape()
-    for key in ("allOf", "oneOf"):
-        for sub in schema.get(key, []):
-            shape = _conjoin(shape, flatten(sub, base, resolver))
-    if "anyOf" in schema:
-        union_types: set = set()
-        combined = Shape()
-        for sub in schema["anyOf"]:
-            branch = flatten(sub, base, resolver)
-            union_types |= branch.types or set()
-            combined = _conjoin(combined, Shape(None, branch.enum, branch.props, branch.required,
-                                                branch.items, branch.keywords))
-        combined.types = frozenset(union_types)
-        shape = _conjoin(shape, combined)
-    own = Shape()
-    if "type" in schema:
-        t = schema["type"]
-        own.types = frozenset([t] if isinstance(t, str) else t)
-    if schema.get("nullable") is True:
-        own.types = (own.types or frozenset()) | {"null"}
-    if "enum" in schema:
-        own.enum = _enum_key(schema["enum"])
-    own.props = {name: (sub, base) for name, sub in schema.get("properties", {}).items()}
-    own.required = frozenset(schema.get("required", []))
-    if isinstance(schema.get("items"), dict):
-        own.items = (schema["items"], base)
+def constraints(view: View) -> dict[str, Any]:
+    out = {}
     for key in COMPARED_KEYWORDS:
-        if key in schema:
-            value = schema[key]
+        if key in view.keywords:
+            value = view.keywords[key]
             if key == "format":
                 value = FORMAT_ALIASES.get(value, value)
                 if value is None:
                     continue
-            own.keywords[key] = value
-    return _conjoin(shape, own)
-
-
-def _types(shape: Shape):
-    if shape.types is None and (shape.props or shape.required):
-        return frozenset({"object"})
-    return shape.types
+            out[key] = value
+    return out
 
 
 def compare(ours_node, up_node, ours_resolver, path="$", diffs=None) -> dict[tuple[str, str], str]:
     """Differences between our schema and upstream's, keyed by (path, aspect)."""
     diffs = {} if diffs is None else diffs
     o = flatten(*ours_node, ours_resolver)
-    u = flatten(*up_node, UPSTREAM)
+    u = flatten(*up_node, upstream)
 
     def note(aspect, ours_value, up_value):
         diffs[(path, aspect)] = f"ours={ours_value!r} upstream={up_value!r}"
@@ -322,19 +249,20 @@ def compare(ours_node, up_node, ours_resolver, path="$", diffs=None) -> dict[tup
     def fmt(values):
         return None if values is None else sorted(values, key=str)
 
-    if _types(o) != _types(u):
-        note("type", fmt(_types(o)), fmt(_types(u)))
+    if o.object_types != u.object_types:
+        note("type", fmt(o.object_types), fmt(u.object_types))
     if o.enum != u.enum:
         note("enum", fmt(o.enum), fmt(u.enum))
     if o.required != u.required:
         note("required", sorted(o.required), sorted(u.required))
-    if set(o.props) != set(u.props):
-        note("properties", sorted(set(o.props) - set(u.props)), sorted(set(u.props) - set(o.props)))
-    for key in sorted(set(o.keywords) | set(u.keywords)):
-        if o.keywords.get(key) != u.keywords.get(key):
-            note(f"keyword:{key}", o.keywords.get(key), u.keywords.get(key))
-    for name in sorted(set(o.props) & set(u.props)):
-        compare(o.props[name], u.props[name], ours_resolver, f"{path}.{name}", diffs)
+    if set(o.properties) != set(u.properties):
+        note("properties", sorted(set(o.properties) - set(u.properties)), sorted(set(u.properties) - set(o.properties)))
+    ours_kw, up_kw = constraints(o), constraints(u)
+    for key in sorted(set(ours_kw) | set(up_kw)):
+        if ours_kw.get(key) != up_kw.get(key):
+            note(f"keyword:{key}", ours_kw.get(key), up_kw.get(key))
+    for name in sorted(set(o.properties) & set(u.properties)):
+        compare(o.properties[name], u.properties[name], ours_resolver, f"{path}.{name}", diffs)
     if (o.items is None) != (u.items is None):
         note("items", o.items is not None, u.items is not None)
     elif o.items is not None:
@@ -383,7 +311,7 @@ ALLOWED_DIFFERENCES: dict[str, dict[tuple[str, str], str]] = {
 def test_schema_matches_upstream(rel):
     """Property names, required lists, enums, types and constraints agree with upstream."""
     uri = BASE_URI + rel
-    diffs = compare((OURS[uri], uri), (up(PAIRS[rel]), ""), Resolver(OURS))
+    diffs = compare((OURS[uri], uri), (up(PAIRS[rel]), ""), in_store(OURS))
     allowed = ALLOWED_DIFFERENCES.get(rel, {})
     unexpected = {k: v for k, v in diffs.items() if k not in allowed}
     stale = sorted(k for k in allowed if k not in diffs)
@@ -400,7 +328,7 @@ def test_comparison_catches_a_renamed_property():
     address["properties"]["postcode"] = address["properties"].pop("postal_code")
     uri = BASE_URI + "returns-v3/create-return-request.json"
     diffs = compare((store[uri], uri), (up(PAIRS["returns-v3/create-return-request.json"]), ""),
-                    Resolver(store))
+                    in_store(store))
     assert {("$.from_address", "properties"), ("$.to_address", "properties")} <= set(diffs)
 
 
@@ -412,7 +340,7 @@ def test_comparison_catches_a_changed_enum_and_type():
     refund["message"]["type"] = "string"
     uri = BASE_URI + "returns-v3/return-refund.json"
     diffs = compare((store[uri], uri), (up(PAIRS["returns-v3/return-refund.json"]), ""),
-                    Resolver(store))
+                    in_store(store))
     assert {("$.refund_type", "enum"), ("$.message", "type")} <= set(diffs)
 
 
