@@ -26,9 +26,6 @@ HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 # The v2 APIs (Returns v2, Return portal, Service points) and the OAuth2 token endpoint coerce
 # request bodies like Django REST framework fields; the v3 APIs validate them as written.
 LIBERAL_PREFIXES = ("/api/v2/", "/oauth2/")
-# Re-exported for the server's modules; the toolkit (mock_server.schema) is where they live.
-__all__ = ["SCHEMA_BASE", "ApiSpec", "Operation", "Parameter", "leaf_error", "missing_properties", "pointer",
-           "problems_from"]
 
 
 Shape = Callable[[Any], Any]
