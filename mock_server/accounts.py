@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import hmac
 import secrets
-import sqlite3
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
 from werkzeug.datastructures import Authorization
 
 from .errors import ApiError
-from .store import Store, dumps, loads
+from .store import Conflict, Store, loads
 
 
 # Longest API key or secret that becomes an open account on first use.
@@ -70,8 +69,7 @@ class Accounts:
 
     def default_key(self) -> str | None:
         """The API key of the first fixture account (the default one), if any."""
-        row = self._store.query_one("SELECT api_key FROM accounts WHERE from_fixtures = 1 ORDER BY id LIMIT 1")
-        return None if row is None else row["api_key"]
+        return self._store.default_account_key()
 
     def clone(self, source_key: str, *, api_key: str | None = None, api_secret: str | None = None,
               name: str | None = None) -> Account:
@@ -81,24 +79,22 @@ class Accounts:
         (suffixed with the new account's id), so the portal flow runs on them as on the originals.
         A missing source raises UnknownAccount; a taken key, KeyError.
         """
-        with self._store.transaction() as db:
-            source = db.execute("SELECT id, name FROM accounts WHERE api_key = ?", (source_key,)).fetchone()
+        store = self._store
+        with store.transaction():
+            source = store.account_by_key(source_key)
             if source is None:
                 raise UnknownAccount(source_key)
             api_key = api_key or "clone_" + secrets.token_hex(8)
-            account = self.insert(db, name=name or f"Clone of {source['name']}", api_key=api_key,
+            account = self.insert(name=name or f"Clone of {source['name']}", api_key=api_key,
                                   api_secret=api_secret or secrets.token_urlsafe(18))
             suffix = f"c{account.id}"
             brand_ids: dict[int, int] = {}
-            for row in db.execute("SELECT id, domain, data FROM brands WHERE account_id = ? ORDER BY id", (source["id"],)):
+            for row in store.brands_of(source["id"]):
                 data = loads(row["data"])
                 data.pop("id", None)
                 data["domain"] = row["domain"][:62 - len(suffix)] + "-" + suffix
-                cursor = db.execute("INSERT INTO brands (account_id, domain, data) VALUES (?, ?, ?)",
-                                    (account.id, data["domain"], dumps(data)))
-                brand_ids[row["id"]] = int(cursor.lastrowid)  # type: ignore[arg-type]
-            for row in db.execute("SELECT brand_id, tracking_number, order_number, postal_code, data"
-                                  " FROM outgoing_parcels WHERE account_id = ? ORDER BY id", (source["id"],)):
+                brand_ids[row["id"]] = store.insert_brand(account.id, data["domain"], data)
+            for row in store.outgoing_parcels_of(source["id"]):
                 data = loads(row["data"])
                 data.pop("id", None)
                 data.pop("brand_domain", None)
@@ -107,28 +103,22 @@ class Accounts:
                     data["order_number"] = f"{row['order_number']}-{suffix.upper()}"
                 brand_id = brand_ids.get(row["brand_id"])
                 data["brand_id"] = brand_id
-                db.execute(
-                    "INSERT INTO outgoing_parcels (account_id, brand_id, tracking_number, order_number, postal_code,"
-                    " data) VALUES (?, ?, ?, ?, ?, ?)",
-                    (account.id, brand_id, data["tracking_number"], data.get("order_number"), row["postal_code"],
-                     dumps(data)))
+                store.insert_outgoing_parcel(account.id, brand_id=brand_id, tracking_number=data["tracking_number"],
+                                             order_number=data.get("order_number"),
+                                             postal_code=row["postal_code"], data=data)
         return account
 
     def delete(self, api_key: str) -> bool:
         """An account and everything it owns (returns, brands, parcels, clock, fault rules), gone."""
-        with self._store.transaction() as db:
-            row = db.execute("SELECT id FROM accounts WHERE api_key = ?", (api_key,)).fetchone()
-            if row is None:
+        with self._store.transaction():
+            account_id = self._store.account_id_of(api_key)
+            if account_id is None:
                 return False
-            account_id = row["id"]
-            for table in ("parcels", "returns", "outgoing_parcels", "brands", "account_clocks"):
-                db.execute(f"DELETE FROM {table} WHERE account_id = ?", (account_id,))  # noqa: S608 - fixed names
-            db.execute("DELETE FROM faults WHERE json_extract(data, '$.account') = ?", (api_key,))
-            db.execute("DELETE FROM accounts WHERE id = ?", (account_id,))
+            self._store.delete_account(account_id, api_key)
         return True
 
     def describe(self, api_key: str) -> dict[str, Any] | None:
-        row = self._store.query_one("SELECT * FROM accounts WHERE api_key = ?", (api_key,))
+        row = self._store.account_by_key(api_key)
         return None if row is None else self._describe(row)
 
     def _row(self, key: str) -> Any:
@@ -136,7 +126,7 @@ class Accounts:
         remembered = self._store.recall(("account", key))
         if remembered is not None:
             return remembered
-        row = self._store.query_one("SELECT id, api_key, api_secret, name FROM accounts WHERE api_key = ?", (key,))
+        row = self._store.account_by_key(key)
         if row is not None:
             self._store.remember(("account", key), row)
         return row
@@ -145,7 +135,7 @@ class Accounts:
         if len(key) > MAX_OPEN_CREDENTIAL or len(secret) > MAX_OPEN_CREDENTIAL:
             raise _unauthorised(f"Open accounts take API keys and secrets of at most {MAX_OPEN_CREDENTIAL} "
                                 "characters.")
-        count = self._store.query_one("SELECT COUNT(*) AS n FROM accounts WHERE from_fixtures = 0")["n"]
+        count = self._store.count_accounts(open_only=True)
         if count >= self._max_open:
             raise _unauthorised(f"No more open accounts: this fake already holds {count} "
                                 "(--max-open-accounts). Reset it, or reuse a key.")
@@ -153,82 +143,73 @@ class Accounts:
     def add(self, *, name: str, api_key: str, api_secret: str, brands: Iterable[Mapping[str, Any]] = (),
             outgoing_parcels: Iterable[Mapping[str, Any]] = (), from_fixtures: bool = False) -> Account:
         """Create an account with its brands and outgoing parcels; a taken key raises KeyError."""
-        with self._store.transaction() as db:
-            return self.insert(db, name=name, api_key=api_key, api_secret=api_secret, brands=brands,
+        with self._store.transaction():
+            return self.insert(name=name, api_key=api_key, api_secret=api_secret, brands=brands,
                                outgoing_parcels=outgoing_parcels, from_fixtures=from_fixtures)
 
-    def insert(self, db: sqlite3.Connection, *, name: str, api_key: str, api_secret: str,
+    def insert(self, *, name: str, api_key: str, api_secret: str,
                brands: Iterable[Mapping[str, Any]] = (), outgoing_parcels: Iterable[Mapping[str, Any]] = (),
                from_fixtures: bool = False) -> Account:
         """add(), inside a transaction the caller holds."""
         try:
-            cursor = db.execute(
-                "INSERT INTO accounts (api_key, api_secret, name, from_fixtures) VALUES (?, ?, ?, ?)",
-                (api_key, api_secret, name, int(from_fixtures)),
-            )
-        except sqlite3.IntegrityError:
+            account_id = self._store.insert_account(api_key=api_key, api_secret=api_secret, name=name,
+                                                    from_fixtures=from_fixtures)
+        except Conflict:
             raise KeyError(api_key) from None
-        account_id = int(cursor.lastrowid)  # type: ignore[arg-type]
-        self._insert_owned(db, account_id, brands, outgoing_parcels)
+        self._insert_owned(account_id, brands, outgoing_parcels)
         return Account(account_id, api_key, name)
 
-    def _insert_owned(self, db: sqlite3.Connection, account_id: int, brands: Iterable[Mapping[str, Any]],
+    def _insert_owned(self, account_id: int, brands: Iterable[Mapping[str, Any]],
                       outgoing_parcels: Iterable[Mapping[str, Any]]) -> None:
         brand_ids: dict[str, int] = {}
         for brand in brands:
             try:
-                cursor = db.execute(
-                    "INSERT INTO brands (id, account_id, domain, data) VALUES (?, ?, ?, ?)",
-                    (brand.get("id"), account_id, brand["domain"], dumps(dict(brand))),
-                )
-            except sqlite3.IntegrityError:
+                brand_ids[brand["domain"]] = self._store.insert_brand(account_id, brand["domain"], dict(brand),
+                                                                      brand.get("id"))
+            except Conflict:
                 raise KeyError(f"brand {brand['domain']}") from None
-            brand_ids[brand["domain"]] = int(cursor.lastrowid)  # type: ignore[arg-type]
         for parcel in outgoing_parcels:
             brand_id = parcel.get("brand_id") or brand_ids.get(parcel.get("brand_domain", ""))
             try:
-                db.execute(
-                    "INSERT INTO outgoing_parcels (id, account_id, brand_id, tracking_number, order_number,"
-                    " postal_code, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (parcel.get("id"), account_id, brand_id, parcel["tracking_number"], parcel.get("order_number"),
-                     normalise_postal_code(parcel["to_address"]["postal_code"]), dumps(dict(parcel))),
-                )
-            except sqlite3.IntegrityError:
+                self._store.insert_outgoing_parcel(
+                    account_id, brand_id=brand_id, tracking_number=parcel["tracking_number"],
+                    order_number=parcel.get("order_number"),
+                    postal_code=normalise_postal_code(parcel["to_address"]["postal_code"]), data=dict(parcel),
+                    parcel_id=parcel.get("id"))
+            except Conflict:
                 raise KeyError(f"outgoing parcel {parcel.get('id')}") from None
 
     def by_key(self, api_key: str) -> Account | None:
-        row = self._store.query_one("SELECT id, api_key, name FROM accounts WHERE api_key = ?", (api_key,))
+        row = self._store.account_by_key(api_key)
         return None if row is None else Account(row["id"], row["api_key"], row["name"])
 
     def brand_ids(self, account: Account) -> set[int]:
-        return {row["id"] for row in self._store.query("SELECT id FROM brands WHERE account_id = ?", (account.id,))}
+        return self._store.brand_ids(account.id)
 
     def brand_names(self, account: Account) -> dict[int, str]:
-        rows = self._store.query("SELECT id, data FROM brands WHERE account_id = ?", (account.id,))
+        rows = self._store.brands_of(account.id)
         return {row["id"]: loads(row["data"]).get("name", "") for row in rows}
 
     def brand(self, brand_id: int) -> dict[str, Any] | None:
-        row = self._store.query_one("SELECT id, data FROM brands WHERE id = ?", (brand_id,))
+        row = self._store.brand_by_id(brand_id)
         return None if row is None else {**loads(row["data"]), "id": row["id"]}
 
     def count(self) -> int:
-        return int(self._store.query_one("SELECT COUNT(*) AS n FROM accounts")["n"])
+        return self._store.count_accounts()
 
     def describe_all(self, limit: int | None = None) -> list[dict[str, Any]]:
         """Everything a client needs to start: credentials, brands, outgoing parcels (the first
         `limit` accounts, fixtures first, when given)."""
-        sql = "SELECT * FROM accounts ORDER BY from_fixtures DESC, id" + (f" LIMIT {int(limit)}" if limit else "")
-        return [self._describe(account) for account in self._store.query(sql)]
+        return [self._describe(account) for account in self._store.all_accounts(limit)]
 
     def _describe(self, account: Any) -> dict[str, Any]:
         brands = [
             {**loads(row["data"]), "id": row["id"]}
-            for row in self._store.query("SELECT id, data FROM brands WHERE account_id = ? ORDER BY id", (account["id"],))
+            for row in self._store.brands_of(account["id"])
         ]
         parcels = [
             {**loads(row["data"]), "id": row["id"], "brand_id": row["brand_id"]}
-            for row in self._store.query(
-                "SELECT id, brand_id, data FROM outgoing_parcels WHERE account_id = ? ORDER BY id", (account["id"],))
+            for row in self._store.outgoing_parcels_of(account["id"])
         ]
         return {
             "name": account["name"],

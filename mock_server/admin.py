@@ -189,8 +189,8 @@ def delete_account(params: dict[str, Any], body: None) -> Reply:
 @operation("admin_fault_announcement")
 def announcement_fault(params: dict[str, Any], body: dict[str, Any]) -> Reply:
     mock = state()
-    with mock.store.transaction() as db:
-        mock.store.set_meta(db, "fault_announcement", json.dumps(body))
+    with mock.store.transaction():
+        mock.store.set_meta("fault_announcement", json.dumps(body))
     return Reply(200, body)
 
 

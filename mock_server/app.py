@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -31,7 +30,7 @@ from .service_points import ServicePointIndex
 from .tokens import TokenService
 from .webhooks import install as install_webhooks
 from .spec import ApiSpec
-from .store import Store, is_storage_failure
+from .store import Store, open_store
 
 log = logging.getLogger("sendcloud_mock")
 
@@ -89,7 +88,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     # strict slashes off, each rule (whichever blueprint adds it, now or later) matches both
     # spellings directly: no redirect, so a POST stays a POST.
     app.url_map.strict_slashes = False
-    store = Store(settings.db)
+    store = open_store(settings.db)
     clock = Clock(store)
     accounts = Accounts(store, open_accounts=settings.open_accounts, max_open_accounts=settings.max_open_accounts)
     fixtures = load_fixtures(settings.fixtures_dir)
@@ -202,9 +201,10 @@ def _register_error_handlers(app: Flask) -> None:
         headers = {"Allow": ", ".join(error.valid_methods)} if getattr(error, "valid_methods", None) else {}
         return json_response(api_error.render(error_style(), request.path), error.code or 500, headers)
 
-    @app.errorhandler(sqlite3.DatabaseError)
-    def _storage(error: sqlite3.DatabaseError):  # noqa: ANN202
-        if not is_storage_failure(error):
+    store = app.extensions["sendcloud_mock"].store
+
+    def _storage(error: Exception):  # noqa: ANN202
+        if not store.is_storage_failure(error):
             return _unexpected(error)
         log.error("the store refused a write on %s %s: %s", request.method, request.path, error)
         if "full" in str(error).lower():
@@ -214,6 +214,9 @@ def _register_error_handlers(app: Flask) -> None:
             api_error = ApiError.one(503, "service_unavailable", "The fake's store cannot be written right now "
                                      f"({error}); reads still answer.", headers={"Retry-After": "5"})
         return json_response(api_error.render(error_style(), request.path), api_error.status, api_error.headers)
+
+    for kind in store.database_errors:
+        app.register_error_handler(kind, _storage)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):  # noqa: ANN202

@@ -13,7 +13,7 @@ from typing import Sequence
 from . import __version__
 from .admin_access import is_loopback_bind
 from .config import Settings
-from .store import StoreRefused, check_existing
+from .store import StoreRefused, check_db
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -81,7 +81,7 @@ def serve(settings: Settings) -> int:
     _raise_open_file_limit(settings.max_connections + 256)
     if settings.db is not None:
         try:
-            check_existing(settings.db)
+            check_db(settings.db)
         except StoreRefused as refused:
             print(f"sendcloud-mock: refusing --db: {refused}; it was not modified. Point --db at a new file "
                   "(or one this fake created).", file=sys.stderr)

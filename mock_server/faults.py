@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from .clock import Clock
-from .store import Store, dumps, loads
+from .store import Store, loads
 
 
 @dataclass(frozen=True)
@@ -36,30 +36,22 @@ class Faults:
         self._clock = clock
 
     def add(self, rule: Mapping[str, Any]) -> dict[str, Any]:
-        with self._store.transaction() as db:
-            cursor = db.execute("INSERT INTO faults (data, remaining) VALUES (?, ?)", (dumps(dict(rule)), rule.get("times")))
-            rule_id = int(cursor.lastrowid)  # type: ignore[arg-type]
+        with self._store.transaction():
+            rule_id = self._store.insert_fault(dict(rule))
         return self.get(rule_id)  # type: ignore[return-value]
 
     def get(self, rule_id: int) -> dict[str, Any] | None:
-        row = self._store.query_one("SELECT * FROM faults WHERE id = ?", (rule_id,))
+        row = self._store.fault(rule_id)
         return None if row is None else _describe(row)
 
     def all(self, account: str | None = None) -> list[dict[str, Any]]:
         """Every rule, or one account's rules."""
-        if account is None:
-            return [_describe(row) for row in self._store.query("SELECT * FROM faults ORDER BY id")]
-        return [_describe(row) for row in self._store.query(
-            "SELECT * FROM faults WHERE json_extract(data, '$.account') = ? ORDER BY id", (account,))]
+        return [_describe(row) for row in self._store.faults(account)]
 
     def delete(self, rule_id: int | None = None, account: str | None = None) -> int:
         """One rule, or every rule (of one account, when given)."""
-        with self._store.transaction() as db:
-            if rule_id is not None:
-                return db.execute("DELETE FROM faults WHERE id = ?", (rule_id,)).rowcount
-            if account is not None:
-                return db.execute("DELETE FROM faults WHERE json_extract(data, '$.account') = ?", (account,)).rowcount
-            return db.execute("DELETE FROM faults").rowcount
+        with self._store.transaction():
+            return self._store.delete_faults(rule_id, account)
 
     def match(self, method: str, path: str, headers: Mapping[str, str],
               account: Callable[[], tuple[str, int] | None] = lambda: None) -> Hit | None:
@@ -68,8 +60,7 @@ class Faults:
         `account` names the request's account (API key, id), asked only when an account's rule
         could match.
         """
-        rules = self._store.cached("faults", lambda: [(row["id"], loads(row["data"])) for row in
-                                                       self._store.query("SELECT id, data FROM faults ORDER BY id")])
+        rules = self._store.cached("faults", lambda: [(row["id"], loads(row["data"])) for row in self._store.faults()])
         unknown = object()
         owner: Any = unknown
         for rule_id, rule in rules:
@@ -89,28 +80,25 @@ class Faults:
 
     def _take(self, rule_id: int, rule: dict[str, Any], account_id: int | None) -> Hit | None:
         label = rule.get("name") or f"rule {rule_id}"
-        with self._store.transaction() as db:
+        with self._store.transaction():
             if "rate_limit" in rule:
-                return self._rate_limited(db, rule_id, rule, label, self._clock.now(account_id))
-            taken = db.execute(
-                "UPDATE faults SET hits = hits + 1, remaining = remaining - 1"
-                " WHERE id = ? AND (remaining IS NULL OR remaining > 0)", (rule_id,)).rowcount
+                return self._rate_limited(rule_id, rule, label, self._clock.now(account_id))
+            taken = self._store.take_fault(rule_id)
         if not taken:
             return None
         return Hit(rule_id, label, rule.get("status"), rule.get("body"), dict(rule.get("headers") or {}),
                    int(rule.get("delay_ms", 0)))
 
-    def _rate_limited(self, db: Any, rule_id: int, rule: dict[str, Any], label: str, now: float) -> Hit | None:
+    def _rate_limited(self, rule_id: int, rule: dict[str, Any], label: str, now: float) -> Hit | None:
         limit, window = rule["rate_limit"]["requests"], float(rule["rate_limit"]["per_seconds"])
-        row = db.execute("SELECT window_start, window_count FROM faults WHERE id = ?", (rule_id,)).fetchone()
-        start, count = row["window_start"], row["window_count"]
+        start, count = self._store.fault_window(rule_id)
         if start is None or now - start >= window or now < start:
             start, count = now, 0
         count += 1
-        db.execute("UPDATE faults SET window_start = ?, window_count = ? WHERE id = ?", (start, count, rule_id))
+        self._store.set_fault_window(rule_id, start, count)
         if count <= limit:
             return None
-        db.execute("UPDATE faults SET hits = hits + 1 WHERE id = ?", (rule_id,))
+        self._store.count_fault_hit(rule_id)
         retry_after = max(1, math.ceil(start + window - now))
         headers = {"Retry-After": str(retry_after), **dict(rule.get("headers") or {})}
         return Hit(rule_id, label, 429, rule.get("body"), headers, int(rule.get("delay_ms", 0)))

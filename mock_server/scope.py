@@ -59,11 +59,10 @@ def _unverified_brand(token: str) -> str | None:
 def _by_key(store: Store, key: str | None) -> tuple[str, int] | None:
     if not key:
         return None
-    row = store.query_one("SELECT id, api_key FROM accounts WHERE api_key = ?", (key,))
+    row = store.account_by_key(key)
     return None if row is None else (row["api_key"], int(row["id"]))
 
 
 def _by_brand(store: Store, domain: str) -> tuple[str, int] | None:
-    row = store.query_one(
-        "SELECT a.id, a.api_key FROM brands b JOIN accounts a ON a.id = b.account_id WHERE b.domain = ?", (domain,))
-    return None if row is None else (row["api_key"], int(row["id"]))
+    row = store.brand_by_domain(domain)
+    return None if row is None else (row["api_key"], int(row["account_id"]))

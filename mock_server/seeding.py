@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 from .accounts import Accounts
-from .clock import Clock
 from .config import resource_dir
 from .store import Store, dumps, loads
 
@@ -26,20 +24,22 @@ def load(folder: Path) -> dict[str, Any]:
 
 
 def seed(store: Store, accounts: Accounts, fixtures: dict[str, Any], *, only_if_empty: bool = False) -> bool:
-    """Load the fixtures; with only_if_empty, leave a store that already holds accounts alone."""
-    with store.transaction() as db:
-        if only_if_empty and db.execute("SELECT 1 FROM accounts LIMIT 1").fetchone():
+    """Load the fixtures; with only_if_empty, leave a store that already holds accounts alone.
+
+    Exclusive: instances starting together on one database seed it once.
+    """
+    with store.transaction(exclusive=True):
+        if only_if_empty and store.any_account():
             return False
-        seed_in(db, store, accounts, fixtures)
+        seed_in(store, accounts, fixtures)
     return True
 
 
-def seed_in(db: sqlite3.Connection, store: Store, accounts: Accounts, fixtures: dict[str, Any]) -> None:
+def seed_in(store: Store, accounts: Accounts, fixtures: dict[str, Any]) -> None:
     """seed(), inside a transaction the caller holds."""
-    store.set_meta(db, "partners", dumps(fixtures["partners"]))
+    store.set_meta("partners", dumps(fixtures["partners"]))
     for account in fixtures["accounts"]:
         accounts.insert(
-            db,
             name=account["name"],
             api_key=account["api_key"],
             api_secret=account["api_secret"],
@@ -54,33 +54,24 @@ def reset(store: Store, accounts: Accounts, fixtures: dict[str, Any], account_ke
 
     One transaction: a reader sees the state before or after, never the empty store between.
     """
-    with store.transaction() as db:
+    with store.transaction():
         if account_key is not None:
-            row = db.execute("SELECT id FROM accounts WHERE api_key = ?", (account_key,)).fetchone()
-            if row is None:
+            account_id = store.account_id_of(account_key)
+            if account_id is None:
                 raise KeyError(account_key)
-            forget_account_state(db, store, row["id"], account_key)
+            forget_account_state(store, account_id, account_key)
             return
-        for table in ("parcels", "returns", "outgoing_parcels", "brands", "accounts", "faults"):
-            db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
-        Clock.reset_in(db)
-        generation = int((db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone() or ["0"])[0])
-        db.execute("DELETE FROM meta")
+        generation = store.clear_all()
         # Tokens carry the generation they were issued in; bumping it refuses them all.
-        store.set_meta(db, "generation", str(generation + 1))
-        seed_in(db, store, accounts, fixtures)
+        store.set_meta("generation", str(generation + 1))
+        seed_in(store, accounts, fixtures)
 
 
-def forget_account_state(db: sqlite3.Connection, store: Store, account_id: int, api_key: str) -> None:
+def forget_account_state(store: Store, account_id: int, api_key: str) -> None:
     """An account's returns, clock, fault rules and tokens, gone (its brands and parcels stay)."""
-    db.execute("DELETE FROM parcels WHERE account_id = ?", (account_id,))
-    db.execute("DELETE FROM returns WHERE account_id = ?", (account_id,))
-    db.execute("DELETE FROM faults WHERE json_extract(data, '$.account') = ?", (api_key,))
-    Clock.reset_in(db, account_id)
+    store.forget_account_state(account_id, api_key)
     # Tokens carry their account's generation too: bumping it refuses that account's tokens.
-    key = f"generation:{account_id}"
-    current = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-    store.set_meta(db, key, str(int(current[0]) + 1 if current else 1))
+    store.bump_meta_counter(f"generation:{account_id}")
 
 
 def partner_ids(store: Store) -> set[str]:

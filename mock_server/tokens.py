@@ -106,8 +106,7 @@ class TokenService:
 
     def _account_of(self, brand: str) -> int | None:
         """The account owning a brand: its clock times the token, its resets revoke it."""
-        row = self._store.cached(("brand-account", brand), lambda: self._store.query_one(
-            "SELECT account_id FROM brands WHERE domain = ?", (brand,)))
+        row = self._store.cached(("brand-account", brand), lambda: self._store.brand_by_domain(brand))
         return None if row is None else int(row["account_id"])
 
 

@@ -171,9 +171,9 @@ def test_advance_past_representable_dates_is_refused(client, auth) -> None:
 
 def test_clock_api_is_account_aware(tmp_path) -> None:
     """clock.now(account) is the global clock plus the account's own moves (accounts by object or id)."""
-    from mock_server.store import Store
+    from mock_server.store import SqliteStore
 
-    clock = Clock(Store(tmp_path / "db"))
+    clock = Clock(SqliteStore(tmp_path / "db"))
     clock.freeze(True)
     base = clock.now()
     clock.advance(10, 7)

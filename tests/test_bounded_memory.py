@@ -15,7 +15,7 @@ from test_server import Server
 
 from mock_server import Settings, create_app
 from mock_server.returns import models
-from mock_server.store import CACHE_ENTRIES, Store
+from mock_server.store import CACHE_ENTRIES, SqliteStore
 
 
 def test_request_arrays_are_capped(client, auth, return_body) -> None:
@@ -32,7 +32,7 @@ def test_request_arrays_are_capped(client, auth, return_body) -> None:
 
 
 def test_store_cache_is_a_bounded_lru(tmp_path) -> None:
-    store = Store(tmp_path / "s.sqlite3")
+    store = SqliteStore(tmp_path / "s.sqlite3")
     store.cached("hot", lambda: "hot value")
     for n in range(CACHE_ENTRIES * 3):
         store.cached(("cold", n), lambda: "x")

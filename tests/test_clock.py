@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 
 from mock_server.clock import Clock, iso
-from mock_server.store import Store
+from mock_server.store import SqliteStore
 
 
 def test_advance_is_seen_by_another_handle(tmp_path: Path) -> None:
     """Two store handles on one file (two workers) agree on the advanced time."""
-    first, second = Store(tmp_path / "db"), Store(tmp_path / "db")
+    first, second = SqliteStore(tmp_path / "db"), SqliteStore(tmp_path / "db")
     one, two = Clock(first), Clock(second)
     before = two.now()
     one.advance(3600)
@@ -21,7 +21,7 @@ def test_advance_is_seen_by_another_handle(tmp_path: Path) -> None:
 
 def test_frozen_clock_moves_only_when_advanced(tmp_path: Path) -> None:
     """A frozen clock stands still until an advance moves it by exactly that much."""
-    clock = Clock(Store(tmp_path / "db"))
+    clock = Clock(SqliteStore(tmp_path / "db"))
     frozen = clock.freeze(True)
     assert clock.now() == frozen
     clock.advance(10)
@@ -33,7 +33,7 @@ def test_frozen_clock_moves_only_when_advanced(tmp_path: Path) -> None:
 def test_clock_never_goes_back(tmp_path: Path) -> None:
     """Negative advances are refused."""
     with pytest.raises(ValueError):
-        Clock(Store(tmp_path / "db")).advance(-1)
+        Clock(SqliteStore(tmp_path / "db")).advance(-1)
 
 
 def test_iso_has_offset_and_microseconds() -> None:

@@ -154,11 +154,11 @@ def test_workers_share_one_store_connection_across_greenlets() -> None:
     probe = """
 import gevent
 from mock_server.server import _gevent_worker_class
-from mock_server.store import Store
+from mock_server.store import SqliteStore
 worker = object.__new__(_gevent_worker_class())
 worker.sockets = []
 worker.patch()
-store = Store()
+store = SqliteStore()
 seen = []
 gevent.joinall([gevent.spawn(lambda: seen.append(id(store.connection()))) for _ in range(20)])
 store.cached("k", lambda: "loaded")

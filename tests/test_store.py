@@ -1,27 +1,35 @@
-"""Units for the SQLite store shared by worker processes."""
+"""Units for the store shared by worker processes: ids, reopening, migrations of older files."""
 
 from __future__ import annotations
 
 import multiprocessing
+import shutil
+import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
-from mock_server.store import Store
+import pytest
+
+from mock_server import Settings, create_app
+from mock_server.store import SCHEMA_VERSION, SqliteStore, StoreRefused, open_store
+
+V1_FILE = Path(__file__).parent / "data" / "store-v1.sqlite3"
 
 
 def _insert_returns(path: str, count: int, queue: "multiprocessing.Queue[list[int]]") -> None:
-    store = Store(path)
+    store = SqliteStore(path)
     ids = []
     for _ in range(count):
-        with store.transaction() as db:
-            ids.append(db.execute(
-                "INSERT INTO returns (account_id, created_at, data) VALUES (1, 0, '{}')").lastrowid)
+        with store.transaction():
+            ids.append(store.insert_return(1, external_reference=None, created_at=0, data={}))
     queue.put(ids)
 
 
 def test_ids_are_unique_across_processes(tmp_path: Path) -> None:
     """Four processes inserting at once never receive the same id."""
     path = str(tmp_path / "shared.sqlite3")
-    Store(path)
+    SqliteStore(path)
     queue: multiprocessing.Queue[list[int]] = multiprocessing.get_context("fork").Queue()
     workers = [multiprocessing.get_context("fork").Process(target=_insert_returns, args=(path, 100, queue))
                for _ in range(4)]
@@ -36,21 +44,81 @@ def test_ids_are_unique_across_processes(tmp_path: Path) -> None:
 def test_file_store_survives_reopening(tmp_path: Path) -> None:
     """What one handle committed, a new handle on the same file reads."""
     path = tmp_path / "kept.sqlite3"
-    with Store(path).transaction() as db:
-        db.execute("INSERT INTO meta (key, value) VALUES ('k', 'v')")
-    assert Store(path).get_meta("k") == "v"
+    store = SqliteStore(path)
+    with store.transaction():
+        store.set_meta("k", "v")
+    assert SqliteStore(path).get_meta("k") == "v"
 
 
 def test_default_store_is_a_fresh_temporary_file() -> None:
     """Without a path, each store is a new, empty, temporary database."""
-    one, two = Store(), Store()
+    one, two = SqliteStore(), SqliteStore()
     assert one.temporary and one.path != two.path
-    assert one.query("SELECT * FROM returns") == []
+    assert one.scan_returns(1, from_ts=None, to_ts=None, pivot=None, ascending=True, limit=10) == []
 
 
 def test_ids_start_at_production_like_values(tmp_path: Path) -> None:
     """Return ids look like Sendcloud's (seven digits), not 1, 2, 3."""
-    store = Store(tmp_path / "db")
-    with store.transaction() as db:
-        rid = db.execute("INSERT INTO returns (account_id, created_at, data) VALUES (1, 0, '{}')").lastrowid
+    store = open_store(str(tmp_path / "db"))
+    with store.transaction():
+        rid = store.insert_return(1, external_reference=None, created_at=0, data={})
     assert rid > 1_000_000
+
+
+def test_a_new_store_records_its_schema_version(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "new.sqlite3")
+    assert store.schema_version() == SCHEMA_VERSION
+    with store.transaction():
+        store.clear_all()  # a full reset keeps the version
+    assert store.schema_version() == SCHEMA_VERSION
+
+
+def test_a_store_of_version_1_is_migrated_on_start_keeping_its_data(tmp_path: Path) -> None:
+    """tests/data/store-v1.sqlite3 was written by sendcloud-mock 0.2.0 (no schema version; fault
+    rules without an account column). Opened now, it is migrated and everything in it still reads."""
+    path = tmp_path / "old.sqlite3"
+    shutil.copy(V1_FILE, path)
+    raw = sqlite3.connect(path)
+    assert raw.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() is None
+    identity = raw.execute("SELECT id FROM store_identity").fetchone()[0]
+    raw.close()
+
+    app = create_app(Settings(db=str(path)))
+    mock = app.extensions["sendcloud_mock"]
+    assert mock.store.schema_version() == SCHEMA_VERSION
+    assert mock.store.identity == identity
+    client = app.test_client()
+    auth = {"Authorization": "Basic dGVzdF9hcGlfa2V5X3N0cm9vcHdhZmVsOnRlc3RfYXBpX3NlY3JldF9zdHJvb3B3YWZlbA=="}
+    listed = client.get("/api/v3/returns?from_date=2000-01-01 00:00:00&to_date=2100-01-01 00:00:00", headers=auth)
+    assert listed.status_code == 200
+    assert sorted(r["id"] for r in listed.json["data"]) == [1750001, 1750002, 1750003]
+    assert sorted(r["collo_count"] for r in listed.json["data"]) == [1, 2, 3]
+    # The account-scoped fault rule is found by its account after the migration.
+    rules = client.get("/__admin/faults?account=test_api_key_stroopwafel").json["faults"]
+    assert [rule["path"] for rule in rules] == ["/api/v3/nothing"]
+    # Webhook deliveries and the global clock advance survive too.
+    assert len(client.get("/__admin/webhooks/deliveries").json["deliveries"]) == 13
+    assert mock.store.clock_state(None)[0] == 100_060_000_000
+    # The external reference index came along: a taken reference is still refused.
+    assert mock.store.external_reference_taken(1, "v1-ref-1")
+    again = SqliteStore(path)
+    assert again.schema_version() == SCHEMA_VERSION
+
+
+def test_a_store_of_a_newer_version_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "newer.sqlite3"
+    SqliteStore(path).close()
+    raw = sqlite3.connect(path)
+    raw.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION + 1),))
+    raw.commit()
+    raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    raw.close()
+    before = path.read_bytes()
+    with pytest.raises(StoreRefused, match=f"newer sendcloud-mock .*version {SCHEMA_VERSION + 1}"):
+        SqliteStore(path)
+    assert path.read_bytes() == before
+    cli = subprocess.run([sys.executable, "-m", "mock_server", "serve", "--db", str(path), "--port", "0"],
+                         capture_output=True, text=True, timeout=60)
+    assert cli.returncode == 2
+    assert cli.stderr.count("\n") == 1 and "newer sendcloud-mock" in cli.stderr
+    assert path.read_bytes() == before

@@ -38,16 +38,11 @@ def _account(row: Any) -> Account:
 
 def newest_returns(mock: Any, *, api_key: str | None = None, limit: int = NEWEST) -> list[ReturnRow]:
     """The newest returns of every account (or of one), newest first."""
-    sql = ("SELECT r.id, r.account_id, a.api_key, a.name FROM returns r JOIN accounts a ON a.id = r.account_id"
-           + (" WHERE a.api_key = ?" if api_key is not None else "") + " ORDER BY r.id DESC LIMIT ?")
-    args: tuple[Any, ...] = (api_key, limit) if api_key is not None else (limit,)
-    return [row_of(mock, _account(row), row["id"]) for row in mock.store.query(sql, args)]
+    return [row_of(mock, _account(row), row["id"]) for row in mock.store.newest_returns(api_key=api_key, limit=limit)]
 
 
 def find_return(mock: Any, return_id: int) -> ReturnRow | None:
-    row = mock.store.query_one(
-        "SELECT r.id, r.account_id, a.api_key, a.name FROM returns r JOIN accounts a ON a.id = r.account_id"
-        " WHERE r.id = ?", (return_id,))
+    row = mock.store.return_owner(return_id)
     return None if row is None else row_of(mock, _account(row), row["id"])
 
 
@@ -77,9 +72,8 @@ def row_of(mock: Any, account: Account, return_id: int) -> ReturnRow:
 
 def accounts(mock: Any) -> list[dict[str, Any]]:
     """Every account with its brands and how many returns it holds."""
-    counts = {row["account_id"]: row["n"] for row in mock.store.query(
-        "SELECT account_id, COUNT(*) AS n FROM returns GROUP BY account_id")}
-    ids = {row["api_key"]: row["id"] for row in mock.store.query("SELECT id, api_key FROM accounts")}
+    counts = mock.store.return_counts()
+    ids = {row["api_key"]: row["id"] for row in mock.store.all_accounts()}
     described = mock.accounts.describe_all()
     for account in described:
         account["returns"] = counts.get(ids.get(account["api_key"]), 0)

@@ -19,16 +19,6 @@ from ..store import Store
 SCOPE = "api"
 TOKEN_PREFIX = "scm_at_"
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS oauth_tokens (
-    token_hash TEXT PRIMARY KEY,
-    api_key TEXT NOT NULL,
-    issued_at REAL NOT NULL,
-    expires_at REAL NOT NULL,
-    generation INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS oauth_tokens_by_expiry ON oauth_tokens (expires_at);
-"""
 
 
 @dataclass(frozen=True)
@@ -63,20 +53,14 @@ class OAuthTokens:
         self._clock = clock
         self._accounts = accounts
         self._ttl = max(1, int(ttl))
-        store.connection().executescript(_SCHEMA)
 
     def issue(self, account: Account) -> IssuedToken:
         """A new token for the account, valid for the configured lifetime on the server clock."""
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         now = self._clock.now()
-        with self._store.transaction() as db:
-            # Expired tokens are of no use to anyone: drop them while we are writing anyway.
-            db.execute("DELETE FROM oauth_tokens WHERE expires_at <= ?", (now,))
-            db.execute(
-                "INSERT INTO oauth_tokens (token_hash, api_key, issued_at, expires_at, generation)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (_digest(token), account.api_key, now, now + self._ttl, self._generation()),
-            )
+        with self._store.transaction():
+            self._store.insert_oauth_token(_digest(token), account.api_key, issued_at=now,
+                                           expires_at=now + self._ttl, generation=self._generation())
         return IssuedToken(token, self._ttl)
 
     def account_for(self, token: str) -> Account | None:
@@ -84,8 +68,7 @@ class OAuthTokens:
         kind of Bearer token); a 401 when it is ours but expired, or from before the last reset."""
         if not token or len(token) > 500:
             return None
-        row = self._store.query_one(
-            "SELECT api_key, expires_at, generation FROM oauth_tokens WHERE token_hash = ?", (_digest(token),))
+        row = self._store.oauth_token(_digest(token))
         if row is None:
             return None
         if row["generation"] != self._generation():

@@ -73,9 +73,7 @@ class PortalBackend:
     # -- brands and settings -------------------------------------------------------------
 
     def brand(self, domain: str) -> Brand:
-        row = self._store.query_one(
-            "SELECT b.id, b.domain, b.data, a.id AS account_id, a.api_key, a.name AS account_name"
-            " FROM brands b JOIN accounts a ON a.id = b.account_id WHERE b.domain = ?", (domain,))
+        row = self._store.brand_by_domain(domain)
         if row is None or not loads(row["data"]).get("portal"):
             raise ApiError.one(404, "not_found", "No return portal is configured for this brand.")
         data = loads(row["data"])
@@ -128,10 +126,7 @@ class PortalBackend:
 
     def find_outgoing(self, brand: Brand, *, postal_code: str, identifier: str) -> OutgoingParcel:
         """The brand's outgoing parcel with this tracking or order number, if the postal code matches."""
-        rows = self._store.query(
-            "SELECT id, brand_id, postal_code, data FROM outgoing_parcels"
-            " WHERE brand_id = ? AND (tracking_number = ? OR order_number = ?) ORDER BY id",
-            (brand.id, identifier.strip(), identifier.strip()))
+        rows = self._store.outgoing_by_identifier(brand.id, identifier.strip())
         if not rows:
             raise ApiError.one(404, "not_found", "No parcel was found for this identifier.")
         wanted = normalise_postal_code(postal_code)
@@ -171,16 +166,15 @@ class PortalBackend:
         return found
 
     def outgoing_by_id(self, brand: Brand, parcel_id: int) -> OutgoingParcel:
-        row = self._store.query_one("SELECT id, brand_id, data FROM outgoing_parcels WHERE id = ? AND brand_id = ?",
-                                    (parcel_id, brand.id))
+        row = self._store.outgoing_by_id(brand.id, parcel_id)
         if row is None:
             raise ApiError.one(404, "not_found", "No parcel was found.")
         return OutgoingParcel(row["id"], row["brand_id"], loads(row["data"]))
 
     def attached_images(self, return_id: int) -> int:
         """How many pictures the customer attached to this return (0 for none, or no such return)."""
-        row = self._store.query_one("SELECT data FROM returns WHERE id = ?", (return_id,))
-        return len(loads(row["data"]).get("images") or []) if row is not None else 0
+        stored = self._store.stored_return(return_id)
+        return len(stored.data.get("images") or []) if stored is not None else 0
 
     # -- creating a return ---------------------------------------------------------------
 

@@ -5,7 +5,6 @@ Handlers call this with keyword arguments; it raises ApiError for anything a cli
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Hashable, Iterator
@@ -16,7 +15,7 @@ from ..clock import Clock
 from ..config import Settings
 from ..cursors import Cursor
 from ..errors import ApiError, Problem
-from ..store import Store, dumps, loads
+from ..store import Conflict, Store, StoredReturn, loads
 from .lifecycle import Schedule, State, replay, settled_until
 from .reasons import EU_COUNTRIES, RETURN_REASONS
 
@@ -145,9 +144,7 @@ class ReturnsBackend:
         if brand_id is not None and brand_id not in self._accounts.brand_ids(account):
             problems.append(Problem("invalid", f"Brand {brand_id} does not exist in this account.", pointer="/brand_id"))
         reference = body.get("external_reference")
-        if reference is not None and self._store.query_one(
-            "SELECT 1 FROM returns WHERE account_id = ? AND external_reference = ?", (account.id, reference)
-        ):
+        if reference is not None and self._store.external_reference_taken(account.id, reference):
             problems.append(Problem("invalid", EXTERNAL_REFERENCE_TAKEN, pointer="/external_reference"))
         if problems:
             raise ApiError(400, problems)
@@ -179,23 +176,15 @@ class ReturnsBackend:
         data = {"request": body, "carrier": carrier, "schedule": schedule, **(extra or {})}
         collo_count = int(body.get("collo_count", 1))
         try:
-            with self._store.transaction() as db:
-                cursor = db.execute(
-                    "INSERT INTO returns (account_id, external_reference, created_at, data) VALUES (?, ?, ?, ?)",
-                    (account.id, body.get("external_reference"), now, dumps(data)),
-                )
-                return_id = int(cursor.lastrowid)  # type: ignore[arg-type]
+            with self._store.transaction():
+                return_id = self._store.insert_return(account.id, external_reference=body.get("external_reference"),
+                                                      created_at=now, data=data)
                 parcel_ids = []
                 for index in range(1, collo_count + 1):
-                    cursor = db.execute(
-                        "INSERT INTO parcels (return_id, account_id, collo_index, tracking_number) VALUES (?, ?, ?, '')",
-                        (return_id, account.id, index),
-                    )
-                    parcel_id = int(cursor.lastrowid)  # type: ignore[arg-type]
-                    db.execute("UPDATE parcels SET tracking_number = ? WHERE id = ?",
-                               (tracking_number(carrier, parcel_id % TRACKING_SERIALS), parcel_id))
+                    parcel_id = self._store.insert_parcel(return_id, account.id, index)
+                    self._store.set_tracking_number(parcel_id, tracking_number(carrier, parcel_id % TRACKING_SERIALS))
                     parcel_ids.append(parcel_id)
-        except sqlite3.IntegrityError:
+        except Conflict:
             # Two requests raced with the same external reference; the index kept only one.
             raise ApiError.one(400, "invalid", EXTERNAL_REFERENCE_TAKEN, pointer="/external_reference") from None
         return Created(return_id, parcel_ids[0], parcel_ids if collo_count > 1 else [])
@@ -210,20 +199,20 @@ class ReturnsBackend:
 
     def pay(self, return_id: int, *, paid: bool) -> ReturnRecord:
         """Settle a paid return: paid starts its announcement now; unpaid marks payment failed."""
-        row = self._store.query_one("SELECT * FROM returns WHERE id = ?", (return_id,))
-        if row is None:
+        stored = self._store.stored_return(return_id)
+        if stored is None:
             raise ApiError.one(404, "not_found", "No Return matches the given query.")
-        data = loads(row["data"])
+        data = stored.data
         if data.get("status") != "awaiting_payment":
             raise ApiError.one(409, "conflict", "This return is not awaiting payment.")
-        now = self._clock.now(int(row["account_id"]))
+        now = self._clock.now(stored.account_id)
         data["status"] = "open" if paid else "payment_failed"
         data["payment"] = {"required": True, "paid_at": now if paid else None}
         if paid:
             data["schedule"].update(self._timeline(now))
-        with self._store.transaction() as db:
-            db.execute("UPDATE returns SET data = ? WHERE id = ?", (dumps(data), return_id))
-        return self._record(self._store.query_one("SELECT * FROM returns WHERE id = ?", (return_id,)))  # type: ignore[arg-type]
+        with self._store.transaction():
+            self._store.update_return_data(return_id, data)
+        return self._record(self._store.stored_return(return_id))  # type: ignore[arg-type]
 
     # -- reading -------------------------------------------------------------------------
 
@@ -232,14 +221,11 @@ class ReturnsBackend:
         return self._clock.now(account)
 
     def get(self, account: Account, return_id: int) -> ReturnRecord:
-        row = self._store.query_one(
-            "SELECT r.*, (SELECT json_group_array(json_array(p.id, p.collo_index, p.tracking_number))"
-            " FROM parcels p WHERE p.return_id = r.id) AS parcels_json"
-            " FROM returns r WHERE r.id = ? AND r.account_id = ?", (return_id, account.id))
-        if row is None:
+        found = self._store.account_return(account.id, return_id)
+        if found is None:
             raise ApiError.one(404, "not_found", "No Return matches the given query.")
-        parcels = sorted((Parcel(*values) for values in loads(row["parcels_json"])), key=lambda p: p.collo_index)
-        return self._record(row, tuple(parcels))
+        stored, parcels = found
+        return self._record(stored, tuple(Parcel(*values) for values in parcels))
 
     def view(self, account: Account, return_id: int, kind: Hashable,
              build: Callable[[ReturnRecord, float], dict[str, Any]]) -> dict[str, Any]:
@@ -265,23 +251,17 @@ class ReturnsBackend:
         return value
 
     def parcel(self, account: Account, parcel_id: int) -> tuple[ReturnRecord, Parcel]:
-        row = self._store.query_one(
-            "SELECT return_id FROM parcels WHERE id = ? AND account_id = ?", (parcel_id, account.id))
-        if row is None:
+        return_id = self._store.parcel_return_id(account.id, parcel_id)
+        if return_id is None:
             raise ApiError.one(404, "not_found", "No Parcel matches the given query.")
-        record = self.get(account, row["return_id"])
+        record = self.get(account, return_id)
         return record, next(p for p in record.parcels if p.id == parcel_id)
 
-    def _record(self, row: sqlite3.Row, parcels: tuple[Parcel, ...] | None = None) -> ReturnRecord:
+    def _record(self, stored: StoredReturn, parcels: tuple[Parcel, ...] | None = None) -> ReturnRecord:
         if parcels is None:
-            parcels = tuple(
-                Parcel(p["id"], p["collo_index"], p["tracking_number"])
-                for p in self._store.query(
-                    "SELECT id, collo_index, tracking_number FROM parcels WHERE return_id = ? ORDER BY collo_index",
-                    (row["id"],))
-            )
-        return ReturnRecord(row["id"], row["account_id"], row["created_at"], row["cancelled_at"],
-                            loads(row["data"]), parcels, len(row["data"]))
+            parcels = tuple(Parcel(*values) for values in self._store.parcels_of([stored.id]).get(stored.id, ()))
+        return ReturnRecord(stored.id, stored.account_id, stored.created_at, stored.cancelled_at, stored.data,
+                            parcels, stored.size)
 
     def page(self, account: Account, *, cursor: Cursor, page_size: int, where: ListFilter) -> Page:
         """One keyset page, newest first; `next`/`previous` cursors pivot on return ids."""
@@ -330,44 +310,19 @@ class ReturnsBackend:
     def _scan(self, account: Account, where: ListFilter, *, older_than: int | None,
               newer_than: int | None, batch: int = SCAN_BATCH) -> Iterator[ReturnRecord]:
         """Returns in id order (descending, or ascending when walking back), fetched in batches."""
-        clauses, params = ["account_id = ?"], [account.id]
-        if where.from_ts is not None:
-            clauses.append("created_at >= ?")
-            params.append(where.from_ts)
-        if where.to_ts is not None:
-            clauses.append("created_at <= ?")
-            params.append(where.to_ts)
         ascending = newer_than is not None
         pivot = newer_than if ascending else older_than
         while True:
-            sql_clauses = list(clauses)
-            sql_params = list(params)
-            if pivot is not None:
-                sql_clauses.append("id > ?" if ascending else "id < ?")
-                sql_params.append(pivot)
-            rows = self._store.query(
-                f"SELECT * FROM returns WHERE {' AND '.join(sql_clauses)}"  # noqa: S608 - fixed fragments
-                f" ORDER BY id {'ASC' if ascending else 'DESC'} LIMIT ?",
-                (*sql_params, batch),
-            )
+            rows = self._store.scan_returns(account.id, from_ts=where.from_ts, to_ts=where.to_ts, pivot=pivot,
+                                            ascending=ascending, limit=batch)
             if not rows:
                 return
-            parcels = self._parcels_of([row["id"] for row in rows])
+            parcels = self._store.parcels_of([row.id for row in rows])
             for row in rows:
-                yield self._record(row, parcels.get(row["id"], ()))
+                yield self._record(row, tuple(Parcel(*values) for values in parcels.get(row.id, ())))
             if len(rows) < batch:
                 return
-            pivot = rows[-1]["id"]
-
-    def _parcels_of(self, return_ids: list[int]) -> dict[int, tuple[Parcel, ...]]:
-        marks = ",".join("?" * len(return_ids))
-        grouped: dict[int, list[Parcel]] = {}
-        for p in self._store.query(
-            f"SELECT return_id, id, collo_index, tracking_number FROM parcels WHERE return_id IN ({marks})"  # noqa: S608
-            " ORDER BY collo_index", tuple(return_ids)
-        ):
-            grouped.setdefault(p["return_id"], []).append(Parcel(p["id"], p["collo_index"], p["tracking_number"]))
-        return {key: tuple(value) for key, value in grouped.items()}
+            pivot = rows[-1].id
 
     # -- cancelling ----------------------------------------------------------------------
 
@@ -376,11 +331,9 @@ class ReturnsBackend:
         now = self._clock.now(account)
         if not record.state(now).is_cancellable:
             raise not_cancellable()
-        with self._store.transaction() as db:
-            updated = db.execute(
-                "UPDATE returns SET cancelled_at = ? WHERE id = ? AND cancelled_at IS NULL", (now, return_id)
-            ).rowcount
-        if updated == 0:
+        with self._store.transaction():
+            updated = self._store.cancel_return(return_id, now)
+        if not updated:
             raise not_cancellable()
 
 

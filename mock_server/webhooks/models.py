@@ -10,7 +10,7 @@ Every worker process runs the same passes over the same tables:
   attempt is made by one process and an account's deliveries go out in due-time order;
 * record: the attempt's outcome, and the next attempt on the retry schedule.
 
-SQLite triggers note which returns changed (created, paid, cancelled), so the returns code
+Store triggers note which returns changed (created, paid, cancelled), so the returns code
 knows nothing of webhooks.
 """
 
@@ -29,7 +29,7 @@ from ..accounts import Account
 from ..clock import Clock, iso
 from ..returns.lifecycle import settled_until
 from ..returns.models import ReturnRecord, ReturnsBackend
-from ..store import Store, dumps, loads
+from ..store import Store, loads
 from . import payloads
 from .events import (
     EVENTS,
@@ -38,51 +38,6 @@ from .events import (
     happenings,
 )
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS webhook_configs (
-    api_key TEXT PRIMARY KEY,
-    url TEXT,
-    signature_key TEXT,
-    events TEXT NOT NULL DEFAULT '[]',
-    since REAL NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS webhook_watch (
-    return_id INTEGER PRIMARY KEY,
-    account_id INTEGER NOT NULL,
-    next_due REAL
-);
-CREATE INDEX IF NOT EXISTS webhook_watch_due ON webhook_watch (account_id, next_due);
-CREATE TABLE IF NOT EXISTS webhook_deliveries (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    account TEXT NOT NULL,
-    event TEXT NOT NULL,
-    event_key TEXT UNIQUE,
-    return_id INTEGER,
-    due_at REAL NOT NULL,
-    url TEXT NOT NULL,
-    body TEXT NOT NULL,
-    signature TEXT NOT NULL,
-    status TEXT NOT NULL DEFAULT 'pending',
-    attempts INTEGER NOT NULL DEFAULT 0,
-    history TEXT NOT NULL DEFAULT '[]',
-    next_attempt_at REAL,
-    lease_until REAL,
-    lease_owner TEXT,
-    redelivery_of INTEGER
-);
-CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (account, status, next_attempt_at);
-CREATE INDEX IF NOT EXISTS webhook_deliveries_lease ON webhook_deliveries (account, lease_until);
-CREATE INDEX IF NOT EXISTS webhook_deliveries_pending ON webhook_deliveries (status, account);
-CREATE TRIGGER IF NOT EXISTS webhook_watch_created AFTER INSERT ON returns BEGIN
-    INSERT OR REPLACE INTO webhook_watch (return_id, account_id, next_due) VALUES (NEW.id, NEW.account_id, NEW.created_at);
-END;
-CREATE TRIGGER IF NOT EXISTS webhook_watch_changed AFTER UPDATE OF cancelled_at, data ON returns BEGIN
-    INSERT OR REPLACE INTO webhook_watch (return_id, account_id, next_due) VALUES (NEW.id, NEW.account_id, -1);
-END;
-CREATE TRIGGER IF NOT EXISTS webhook_watch_deleted AFTER DELETE ON returns BEGIN
-    DELETE FROM webhook_watch WHERE return_id = OLD.id;
-END;
-"""
 
 # Sendcloud retries a failed delivery 10 times, 5 minutes after the first failure, doubling, at most an hour apart.
 RETRY_DELAYS = tuple(min(300 * 2**n, 3600) for n in range(10))
@@ -134,7 +89,6 @@ class WebhookStore:
         self._returns = returns
         self._fixtures = dict(fixture_webhooks)
         self.timeout = timeout
-        store.connection().executescript(SCHEMA)
 
     # -- clocks and accounts ----------------------------------------------------------------
 
@@ -143,8 +97,7 @@ class WebhookStore:
         return self._clock.now(account_id)
 
     def account_row(self, api_key: str) -> Any:
-        return self._store.query_one("SELECT id, api_key, api_secret, name, from_fixtures FROM accounts"
-                                     " WHERE api_key = ?", (api_key,))
+        return self._store.account_by_key(api_key)
 
     def _account_id(self, api_key: str) -> int | None:
         row = self.account_row(api_key)
@@ -153,7 +106,7 @@ class WebhookStore:
     # -- configuration ---------------------------------------------------------------------
 
     def config(self, api_key: str) -> WebhookConfig | None:
-        row = self._store.query_one("SELECT * FROM webhook_configs WHERE api_key = ?", (api_key,))
+        row = self._store.webhook_config(api_key)
         if row is not None:
             if row["url"] is None:
                 return None
@@ -168,7 +121,7 @@ class WebhookStore:
                              tuple(fixture.get("events") or EVENTS), 0.0, from_fixtures=True)
 
     def configured(self) -> list[WebhookConfig]:
-        keys = {row["api_key"] for row in self._store.query("SELECT api_key FROM webhook_configs WHERE url IS NOT NULL")}
+        keys = self._store.webhook_config_keys()
         keys |= set(self._fixtures)
         found = (self.config(key) for key in sorted(keys))
         return [config for config in found if config is not None]
@@ -179,30 +132,24 @@ class WebhookStore:
     def put(self, api_key: str, *, url: str, signature_key: str | None, events: Iterable[str] | None) -> WebhookConfig:
         chosen = tuple(dict.fromkeys(events)) if events else EVENTS
         since = self.now(self._account_id(api_key))
-        with self._store.transaction() as db:
-            previous = db.execute("SELECT since, url FROM webhook_configs WHERE api_key = ?", (api_key,)).fetchone()
+        with self._store.transaction():
+            previous = self._store.webhook_config(api_key)
             if previous is not None and previous["url"] is not None:
                 since = previous["since"]
-            db.execute(
-                "INSERT INTO webhook_configs (api_key, url, signature_key, events, since) VALUES (?, ?, ?, ?, ?)"
-                " ON CONFLICT(api_key) DO UPDATE SET url = excluded.url, signature_key = excluded.signature_key,"
-                " events = excluded.events, since = excluded.since",
-                (api_key, url, signature_key, dumps(list(chosen)), since))
+            self._store.put_webhook_config(api_key, url=url, signature_key=signature_key, events=list(chosen),
+                                           since=since)
         return self.config(api_key)  # type: ignore[return-value]
 
     def delete(self, api_key: str) -> int:
         """Remove the webhook (a fixture one too); its pending deliveries are given up. Answers how many."""
         now = self.now(self._account_id(api_key))
-        with self._store.transaction() as db:
-            db.execute("INSERT INTO webhook_configs (api_key, url, events, since) VALUES (?, NULL, '[]', 0)"
-                       " ON CONFLICT(api_key) DO UPDATE SET url = NULL", (api_key,))
-            given_up = db.execute("SELECT id, history FROM webhook_deliveries WHERE account = ? AND status = 'pending'"
-                                  " AND lease_until IS NULL", (api_key,)).fetchall()
+        with self._store.transaction():
+            self._store.remove_webhook_config(api_key)
+            given_up = self._store.idle_pending_deliveries(api_key)
             for row in given_up:
                 history = loads(row["history"]) + [{"at": iso(now), "status_code": None,
                                                     "error": "The webhook was removed before this delivery."}]
-                db.execute("UPDATE webhook_deliveries SET status = 'failed', next_attempt_at = NULL, history = ?"
-                           " WHERE id = ?", (dumps(history), row["id"]))
+                self._store.give_up_delivery(row["id"], history)
         return len(given_up)
 
     def copy_config(self, source: str, target: str) -> None:
@@ -213,9 +160,8 @@ class WebhookStore:
 
     def forget(self, api_key: str) -> None:
         """A deleted account: its webhook and its deliveries go too."""
-        with self._store.transaction() as db:
-            db.execute("DELETE FROM webhook_configs WHERE api_key = ?", (api_key,))
-            db.execute("DELETE FROM webhook_deliveries WHERE account = ?", (api_key,))
+        with self._store.transaction():
+            self._store.forget_webhooks(api_key)
 
     def signing_key(self, api_key: str, config: WebhookConfig | None) -> str:
         if config is not None and config.signature_key:
@@ -231,29 +177,26 @@ class WebhookStore:
         if account is None:
             return 0
         now = self.now(account["id"])
-        due = self._store.query("SELECT return_id FROM webhook_watch WHERE account_id = ? AND next_due IS NOT NULL"
-                                " AND next_due <= ? ORDER BY next_due LIMIT ?",
-                                (account["id"], now, MATERIALISE_BATCH))
+        due = self._store.due_watches(account["id"], now, MATERIALISE_BATCH)
         if not due:
             return 0
         owner = Account(account["id"], account["api_key"], account["name"])
         key = self.signing_key(config.api_key, config)
         # One transaction for the whole batch: other workers see all of a jump's events at once,
         # so none of them can send a later event before an earlier one is logged.
-        with self._store.transaction() as db:
-            for row in due:
+        with self._store.transaction():
+            for return_id in due:
                 try:
-                    record = self._returns.get(owner, row["return_id"])
+                    record = self._returns.get(owner, return_id)
                 except Exception:  # noqa: BLE001 - deleted meanwhile (an account reset)
-                    db.execute("DELETE FROM webhook_watch WHERE return_id = ?", (row["return_id"],))
+                    self._store.unwatch(return_id)
                     continue
-                self._log_events(db, config, record, now, key, base_url)
+                self._log_events(config, record, now, key, base_url)
                 upcoming = settled_until(record.schedule, record.cancelled_at, now)
-                db.execute("UPDATE webhook_watch SET next_due = ? WHERE return_id = ?",
-                           (None if upcoming == float("inf") else upcoming, record.id))
+                self._store.set_watch_due(record.id, None if upcoming == float("inf") else upcoming)
         return len(due)
 
-    def _log_events(self, db: Any, config: WebhookConfig, record: ReturnRecord, now: float, key: str,
+    def _log_events(self, config: WebhookConfig, record: ReturnRecord, now: float, key: str,
                     base_url: str) -> None:
         state = record.state(now)
         for happening in happenings(state):
@@ -269,69 +212,55 @@ class WebhookStore:
                           for parcel in record.parcels]
             for event_key, payload in bodies:
                 body = payloads.encode(payload)
-                db.execute(
-                    "INSERT OR IGNORE INTO webhook_deliveries (account, event, event_key, return_id, due_at, url, body,"
-                    " signature, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (config.api_key, happening.event, event_key, record.id, happening.at, config.url,
-                     body.decode("utf-8"), sign(body, key), happening.at))
+                self._store.log_event_delivery(account=config.api_key, event=happening.event, event_key=event_key,
+                                               return_id=record.id, due_at=happening.at, url=config.url,
+                                               body=body.decode("utf-8"), signature=sign(body, key))
 
     def add_test(self, api_key: str, config: WebhookConfig) -> int:
         now = self.now(self._account_id(api_key))
         body = payloads.encode(payloads.test_webhook(now))
-        with self._store.transaction() as db:
-            cursor = db.execute(
-                "INSERT INTO webhook_deliveries (account, event, due_at, url, body, signature, next_attempt_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (api_key, TEST_WEBHOOK, now, config.url, body.decode("utf-8"),
-                 sign(body, self.signing_key(api_key, config)), now))
-        return int(cursor.lastrowid)  # type: ignore[arg-type]
+        with self._store.transaction():
+            return self._store.insert_delivery(account=api_key, event=TEST_WEBHOOK, return_id=None, due_at=now,
+                                               url=config.url, body=body.decode("utf-8"),
+                                               signature=sign(body, self.signing_key(api_key, config)))
 
     def redeliver(self, delivery_id: int) -> int | None:
         """A new pending delivery of the same event, due now, with a fresh retry budget."""
-        row = self._store.query_one("SELECT * FROM webhook_deliveries WHERE id = ?", (delivery_id,))
+        row = self._store.delivery(delivery_id)
         if row is None:
             return None
         config = self.config(row["account"])
         now = self.now(self._account_id(row["account"]))
         body = row["body"].encode("utf-8")
-        with self._store.transaction() as db:
-            cursor = db.execute(
-                "INSERT INTO webhook_deliveries (account, event, return_id, due_at, url, body, signature,"
-                " next_attempt_at, redelivery_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (row["account"], row["event"], row["return_id"], now, config.url if config else row["url"], row["body"],
-                 sign(body, self.signing_key(row["account"], config)) if config else row["signature"], now,
-                 delivery_id))
-        return int(cursor.lastrowid)  # type: ignore[arg-type]
+        with self._store.transaction():
+            return self._store.insert_delivery(
+                account=row["account"], event=row["event"], return_id=row["return_id"], due_at=now,
+                url=config.url if config else row["url"], body=row["body"],
+                signature=sign(body, self.signing_key(row["account"], config)) if config else row["signature"],
+                redelivery_of=delivery_id)
 
     # -- claiming and recording ------------------------------------------------------------
 
     def accounts_with_due(self) -> list[str]:
-        return [row["account"] for row in self._store.query(
-            "SELECT DISTINCT account FROM webhook_deliveries WHERE status = 'pending'")]
+        return self._store.accounts_with_pending()
 
     def due_count(self, api_key: str) -> int:
         """Pending deliveries of this account due by its now (in flight or not)."""
         now = self.now(self._account_id(api_key))
-        row = self._store.query_one("SELECT COUNT(*) AS n FROM webhook_deliveries WHERE account = ?"
-                                    " AND status = 'pending' AND next_attempt_at <= ?", (api_key, now))
-        return int(row["n"]) if row else 0
+        return self._store.due_delivery_count(api_key, now)
 
     def claim(self, api_key: str, *, only: int | None = None) -> Claimed | None:
         """Take the account's earliest due delivery (or delivery `only`), unless one is in flight."""
         now = self.now(self._account_id(api_key))
         wall = time.time()
         owner = f"{os.getpid()}:{threading.get_ident()}:{wall}"
-        with self._store.transaction() as db:
-            if db.execute("SELECT 1 FROM webhook_deliveries WHERE account = ? AND lease_until >= ? LIMIT 1",
-                          (api_key, wall)).fetchone():
+        with self._store.transaction():
+            if self._store.delivery_in_flight(api_key, wall):
                 return None
             if only is not None:
-                row = db.execute("SELECT * FROM webhook_deliveries WHERE id = ? AND status = 'pending'",
-                                 (only,)).fetchone()
+                row = self._store.pending_delivery(delivery_id=only)
             else:
-                row = db.execute("SELECT * FROM webhook_deliveries WHERE account = ? AND status = 'pending'"
-                                 " AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT 1",
-                                 (api_key, now)).fetchone()
+                row = self._store.earliest_due_delivery(api_key, now)
             if row is None:
                 return None
             config = self.config(api_key)
@@ -340,8 +269,8 @@ class WebhookStore:
                 # Sent where, and signed as, the webhook is configured now.
                 url = config.url
                 signature = sign(row["body"].encode("utf-8"), self.signing_key(api_key, config))
-            db.execute("UPDATE webhook_deliveries SET lease_until = ?, lease_owner = ?, url = ?, signature = ?"
-                       " WHERE id = ?", (wall + self.timeout + LEASE_MARGIN, owner, url, signature, row["id"]))
+            self._store.lease_delivery(row["id"], until=wall + self.timeout + LEASE_MARGIN, owner=owner, url=url,
+                                       signature=signature)
         return Claimed(row["id"], api_key, row["event"], url, row["body"].encode("utf-8"), signature,
                        row["attempts"], row["next_attempt_at"], owner)
 
@@ -350,9 +279,8 @@ class WebhookStore:
         now = self.now(self._account_id(claimed.account))
         ok = status_code is not None and 200 <= status_code < 300 and error is None
         attempts = claimed.attempts + 1
-        with self._store.transaction() as db:
-            row = db.execute("SELECT history, lease_owner FROM webhook_deliveries WHERE id = ?",
-                             (claimed.id,)).fetchone()
+        with self._store.transaction():
+            row = self._store.delivery_lease(claimed.id)
             if row is None or row["lease_owner"] != claimed.owner:
                 return  # reset meanwhile, or the claim expired and another worker took over
             history = loads(row["history"]) + [{"at": iso(now), "status_code": status_code, "error": error,
@@ -363,25 +291,18 @@ class WebhookStore:
                 status, next_at = "failed", None
             else:
                 status, next_at = "pending", claimed.scheduled + RETRY_DELAYS[attempts - 1]
-            db.execute("UPDATE webhook_deliveries SET status = ?, attempts = ?, history = ?, next_attempt_at = ?,"
-                       " lease_until = NULL, lease_owner = NULL WHERE id = ?",
-                       (status, attempts, dumps(history), next_at, claimed.id))
+            self._store.record_attempt(claimed.id, status=status, attempts=attempts, history=history,
+                                       next_attempt_at=next_at)
 
     # -- reading and clearing --------------------------------------------------------------
 
     def deliveries(self, *, account: str | None = None, event: str | None = None, status: str | None = None,
                    limit: int = 100) -> list[dict[str, Any]]:
-        clauses, params = ["1 = 1"], []
-        for column, value in (("account", account), ("event", event), ("status", status)):
-            if value is not None:
-                clauses.append(f"{column} = ?")
-                params.append(value)
-        rows = self._store.query(f"SELECT * FROM webhook_deliveries WHERE {' AND '.join(clauses)}"
-                                 " ORDER BY id DESC LIMIT ?", (*params, limit))
+        rows = self._store.deliveries(account=account, event=event, status=status, limit=limit)
         return [self.describe(row) for row in rows]
 
     def delivery(self, delivery_id: int) -> dict[str, Any] | None:
-        row = self._store.query_one("SELECT * FROM webhook_deliveries WHERE id = ?", (delivery_id,))
+        row = self._store.delivery(delivery_id)
         return None if row is None else self.describe(row)
 
     def describe(self, row: Any) -> dict[str, Any]:
@@ -403,13 +324,8 @@ class WebhookStore:
 
     def clear(self, api_key: str | None = None) -> None:
         """Forget deliveries (an account's, or all with every configuration: a full reset)."""
-        with self._store.transaction() as db:
-            if api_key is None:
-                db.execute("DELETE FROM webhook_deliveries")
-                db.execute("DELETE FROM webhook_configs")
-                db.execute("DELETE FROM webhook_watch WHERE return_id NOT IN (SELECT id FROM returns)")
-            else:
-                db.execute("DELETE FROM webhook_deliveries WHERE account = ?", (api_key,))
+        with self._store.transaction():
+            self._store.clear_deliveries(api_key)
 
 
 def fixture_webhooks(fixtures: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
