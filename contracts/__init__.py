@@ -3,9 +3,17 @@
 Three front ends share one core: the `sendcloud-contracts` CLI (contracts.cli), the pytest
 plugin (contracts.pytest_plugin) and plain Python, in process or over HTTP:
 
-    from contracts import Context, WsgiTransport, in_process_app, run_all, select
-    transport = WsgiTransport(in_process_app(), "test_api_key_stroopwafel", "test_api_secret_stroopwafel")
-    results = run_all(select(), Context(transport, allow_writes=True))
+    from contracts import Options, build_context, run_all, select
+    context = build_context(Options(in_process=True, seed=7))
+    try:
+        results = run_all(select(), context)
+    finally:
+        context.close()
+
+The packages: `contracts.contracts` (the contracts, what they share, their Context),
+`contracts.runner` (the options model, build_context, preflight, the run's own account,
+running), `contracts.reporting` (progress, result blocks, JUnit XML, drift reports); beside
+them the transports, the schema checks, the drift check and the two front ends.
 
 Names are imported on first use, so loading the pytest plugin stays cheap.
 """
@@ -17,10 +25,11 @@ from typing import Any
 
 _EXPORTS = {
     "Finding": "checks",
-    "Context": "context", "ContractFailure": "context", "ContractSkipped": "context", "Identifiers": "context",
-    "fake_identifiers": "context",
+    "Context": "contracts.context", "ContractFailure": "contracts.context", "ContractSkipped": "contracts.context",
+    "Identifiers": "contracts.context", "fake_identifiers": "contracts.context",
     "BY_NAME": "contracts", "CONTRACTS": "contracts", "Contract": "contracts", "select": "contracts",
-    "Result": "runner", "exit_code": "runner", "run_all": "runner", "run_one": "runner",
+    "Options": "runner.options", "build_context": "runner.session",
+    "Result": "runner.run", "exit_code": "runner.run", "run_all": "runner.run", "run_one": "runner.run",
     "Answer": "transport", "HttpTransport": "transport", "Transport": "transport", "WsgiTransport": "transport",
     "in_process_app": "transport",
 }

@@ -14,48 +14,44 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
-import os
 import random
 import shlex
 import signal
 import sys
 import threading
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import Any, Sequence
 
 from . import extra
-from .urls import PRODUCTION_URL
-
-if TYPE_CHECKING:  # the kit's modules import the contracts extra; they load only once it is known to be there
-    from .context import Identifiers
-    from .transport import Transport
-
-FAKE_KEY, FAKE_SECRET = "test_api_key_stroopwafel", "test_api_secret_stroopwafel"
+from .runner.options import IDENTIFIERS, OPTIONS, RUN, TARGET, Option, Options
 
 
-def _target_options(parser: argparse.ArgumentParser) -> None:
-    target = parser.add_argument_group("target")
-    target.add_argument("--base-url", default=os.environ.get("SENDCLOUD_BASE_URL", PRODUCTION_URL),
-                        help=f"API to check (default {PRODUCTION_URL}, or SENDCLOUD_BASE_URL)")
-    target.add_argument("--service-points-url", default=os.environ.get("SENDCLOUD_SERVICE_POINTS_URL"),
-                        help="service points API (default https://servicepoints.sendcloud.sc for production, "
-                             "else the base URL)")
-    target.add_argument("--in-process", action="store_true",
-                        help="check a fresh fake in this process (no server, no network)")
-    target.add_argument("--api-key", default=None, help="API key (default: SENDCLOUD_API_KEY)")
-    target.add_argument("--api-secret", default=None,
-                        help="API secret (default: SENDCLOUD_API_SECRET; prefer the variable in CI)")
-    target.add_argument("--admin-token", default=None,
-                        help="the fake's admin token, for a fake started with --admin-token "
-                             "(default: SENDCLOUD_MOCK_ADMIN_TOKEN)")
-    target.add_argument("--timeout", type=float, default=30.0, help="seconds per HTTP request")
-    ids = parser.add_argument_group("identifiers (filled from the fixtures when the target is the fake)")
-    ids.add_argument("--brand-domain", help="a brand whose return portal to use")
-    ids.add_argument("--tracking-number", help="an outgoing parcel of that brand")
-    ids.add_argument("--postal-code", help="the postal code that parcel was sent to")
-    ids.add_argument("--return-id", type=int, help="an existing return to read")
-    ids.add_argument("--other-brand-domain", help="a second brand, for the cross-brand token rule")
+def _add(group: Any, option: Option, exclusive: dict[str, Any]) -> None:
+    """One option of the shared table as an argparse argument (default None: Options holds the defaults)."""
+    help_text = option.help + (f" (or {option.env})" if option.env else "")
+    target = group
+    if option.exclusive:
+        if option.exclusive not in exclusive:
+            exclusive[option.exclusive] = group.add_mutually_exclusive_group()
+        target = exclusive[option.exclusive]
+    if option.switch:
+        target.add_argument(f"--{option.spelling}", dest=option.name, action="store_true", default=None, help=help_text)
+    elif option.repeat:
+        target.add_argument(f"--{option.spelling}", dest=option.name, action="append", metavar="NAME", help=help_text)
+    else:
+        target.add_argument(f"--{option.spelling}", dest=option.name, type=option.type, default=None, help=help_text)
+
+
+def _options(parser: argparse.ArgumentParser, *groups: str) -> None:
+    titles = {TARGET: "target", IDENTIFIERS: "identifiers (filled from the fixtures when the target is the fake)",
+              RUN: "run"}
+    for name in groups:
+        group = parser.add_argument_group(titles[name])
+        exclusive: dict[str, Any] = {}
+        for option in OPTIONS:
+            if option.group == name:
+                _add(group, option, exclusive)
 
 
 def build_parser(note: str | None = None) -> argparse.ArgumentParser:
@@ -67,27 +63,16 @@ def build_parser(note: str | None = None) -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run the contracts; exit 0 only when every contract holds", epilog=note,
                               formatter_class=raw)
-    _target_options(run)
-    mode = run.add_mutually_exclusive_group()
-    mode.add_argument("--read-only", action="store_true", help="only contracts that read (no create/cancel/announce)")
-    mode.add_argument("--allow-writes", action="store_true",
-                      help="also run contracts that create and cancel returns on a real API")
-    run.add_argument("--contract", action="append", dest="contracts", metavar="NAME",
-                     help="run only this contract (repeatable); see `sendcloud-contracts list`")
-    run.add_argument("--max-examples", type=int, default=10, help="generated cases per property (default 10)")
-    run.add_argument("--seed", type=int, help="Hypothesis seed (default: a random one, printed, with the command "
-                                              "that replays the run)")
-    run.add_argument("--return-body", type=Path, help="JSON create body the account accepts (for writes on a real API)")
-    run.add_argument("--poll-tries", type=int, default=30, help="label polls before giving up (real API)")
-    run.add_argument("--poll-interval", type=float, default=2.0, help="seconds between label polls (real API)")
-    run.add_argument("--junit", type=Path, help="write JUnit XML here")
-    run.add_argument("-v", "--verbose", action="store_true", help="print what each contract did")
-    run.add_argument("-q", "--quiet", action="store_true",
-                     help="print only failed contracts and the summary (no progress)")
+    _options(run, TARGET, IDENTIFIERS, RUN)
+    report = run.add_argument_group("report")
+    report.add_argument("--junit", type=Path, help="write JUnit XML here")
+    report.add_argument("-v", "--verbose", action="store_true", help="print what each contract did")
+    report.add_argument("-q", "--quiet", action="store_true",
+                        help="print only failed contracts and the summary (no progress)")
 
     drift = commands.add_parser("drift", help="compare live answers (or a published spec) with our schemas",
                                 epilog=note, formatter_class=raw)
-    _target_options(drift)
+    _options(drift, TARGET, IDENTIFIERS)
     drift.add_argument("--spec", action="append", type=Path, metavar="FILE",
                        help="compare our schemas with this OpenAPI document instead of calling an API (repeatable); "
                             "Sendcloud publishes them, e.g. https://sendcloud.dev/.openapi/v3/returns/openapi.yaml")
@@ -99,48 +84,9 @@ def build_parser(note: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-def make_transport(args: argparse.Namespace, *, read_only: bool) -> Transport:
-    """The transport the arguments describe; credentials from the arguments or the environment."""
-    from .transport import HttpTransport, WsgiTransport, in_process_app
-
-    key = args.api_key or os.environ.get("SENDCLOUD_API_KEY")
-    secret = args.api_secret or os.environ.get("SENDCLOUD_API_SECRET")
-    admin_token = args.admin_token or os.environ.get("SENDCLOUD_MOCK_ADMIN_TOKEN") or None
-    if args.in_process:
-        return WsgiTransport(in_process_app(), key or FAKE_KEY, secret or FAKE_SECRET, read_only=read_only)
-    return HttpTransport(args.base_url, key, secret, service_points_url=args.service_points_url,
-                         read_only=read_only, timeout=args.timeout, admin_token=admin_token)
-
-
-def start(transport: Transport, *, quiet: bool = False, own_account: bool = False) -> None:
-    """Reach the target, pick the fake's account when no credentials were given, check the credentials;
-    with `own_account`, on the fake, switch to an account of the run's own (see contracts.account).
-
-    Raises PreflightFailed (exit 3 unreachable, 4 credentials refused) before any contract runs.
-    """
-    from .account import open_run_account
-    from .preflight import check_admin_access, check_credentials, check_reachable
-
-    check_reachable(transport)
-    check_admin_access(transport)
-    if transport.use_fake_account() and not quiet:
-        print("no credentials given: using the fake's default fixture account", file=sys.stderr)
-    check_credentials(transport)
-    if own_account and open_run_account(transport):
-        check_credentials(transport)  # also makes an open account exist before its identifiers are read
-
-
-def identifiers(args: argparse.Namespace, transport: Transport) -> Identifiers:
-    from .context import Identifiers, fake_identifiers
-
-    given = Identifiers(brand_domain=args.brand_domain, tracking_number=args.tracking_number,
-                        postal_code=args.postal_code, return_id=args.return_id,
-                        other_brand_domain=args.other_brand_domain)
-    return given.merged(fake_identifiers(transport)) if transport.is_fake else given
-
-
-def _out(transport: Transport, text: str, stream: Any = None) -> None:
-    print(transport.redact(text), file=stream or sys.stdout, flush=True)
+def options_from(args: argparse.Namespace) -> Options:
+    """The shared options model from parsed arguments (the environment filling what was not given)."""
+    return Options.from_values(vars(args))
 
 
 # Options a replay command leaves out: it sets its own seed and contracts, writes no report, and never
@@ -172,41 +118,43 @@ def replay_command(argv: Sequence[str], seed: int, contracts: Sequence[str] | No
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .account import close_run_account
-    from .context import Context
     from .contracts import select
-    from .preflight import PreflightFailed
-    from .progress import Progress
-    from .runner import ERROR, FAILED, exit_code, run_all, write_results_junit
+    from .reporting.progress import Progress
+    from .reporting.results import write_results_junit
+    from .runner.preflight import PreflightFailed
+    from .runner.run import ERROR, FAILED, exit_code, run_all
+    from .runner.session import build_context
 
     try:
-        contracts = select(args.contracts)
+        options = options_from(args)
+        contracts = select(options.contracts)
     except ValueError as exc:
         print(str(exc), file=sys.stderr)
         return 2
     # Always a seed, so any failure can be replayed: the one given, or a fresh one that is printed.
-    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1, 2**32)
+    seed = options.seed if options.seed is not None else random.SystemRandom().randrange(1, 2**32)
+    options = replace(options, seed=seed)
     replay = functools.partial(replay_command, args.argv, seed)
     # Replay commands never carry credentials; when they were options, say where the replay reads them.
     moved = [name for name, given in (("SENDCLOUD_API_KEY", args.api_key), ("SENDCLOUD_API_SECRET", args.api_secret),
                                        ("SENDCLOUD_MOCK_ADMIN_TOKEN", args.admin_token)) if given]
     env_note = f" (with the credentials in {', '.join(moved)})" if moved else ""
-    transport = make_transport(args, read_only=args.read_only)
     try:
-        try:
-            start(transport, quiet=args.quiet, own_account=not args.read_only)
-        except PreflightFailed as failed:
-            _out(transport, f"sendcloud-contracts: {failed}", sys.stderr)
-            return failed.code
+        ctx = build_context(options, notice=lambda line: None if args.quiet else print(line, file=sys.stderr))
+    except PreflightFailed as failed:
+        print(f"sendcloud-contracts: {failed}", file=sys.stderr, flush=True)
+        return failed.code
+    except (OSError, ValueError) as exc:  # --return-body unreadable or not JSON
+        print(f"sendcloud-contracts: --return-body: {exc}", file=sys.stderr)
+        return 2
+    transport = ctx.transport
+    try:
         progress = Progress(sys.stdout, transport.redact, quiet=args.quiet)
-        writes = not args.read_only and (args.allow_writes or transport.is_fake)
-        ctx = Context(transport, identifiers(args, transport), max_examples=args.max_examples, allow_writes=writes,
-                      poll_tries=args.poll_tries, poll_interval=args.poll_interval, seed=seed,
-                      return_body=json.loads(args.return_body.read_text()) if args.return_body else None,
-                      log=(lambda message: progress.line("        " + message)) if args.verbose else lambda m: None,
-                      on_case=progress.case)
-        mode = "read-only" if args.read_only else "WRITES ENABLED (creates and cancels returns)" if writes \
-            else "reads only (writing contracts need --allow-writes against a real API)"
+        ctx.on_case = progress.case
+        if args.verbose:
+            ctx.log = lambda message: progress.line("        " + message)
+        mode = "read-only" if options.read_only else "WRITES ENABLED (creates and cancels returns)" \
+            if ctx.allow_writes else "reads only (writing contracts need --allow-writes against a real API)"
         if transport.run_account is not None:
             mode += "; in an account of its own (deleted at the end)"
         progress.line(f"sendcloud-contracts: {transport.describe()}; {mode}; seed {seed}")
@@ -224,13 +172,12 @@ def cmd_run(args: argparse.Namespace) -> int:
             progress.line(f"replay the failures: {replay(failed)}{env_note}", always=True)
         return exit_code(results)
     finally:
-        close_run_account(transport)  # also after a failure, Ctrl-C or SIGTERM
-        transport.close()
+        ctx.close()  # deletes the run's own account on the fake: also after a failure, Ctrl-C or SIGTERM
 
 
 def cmd_drift(args: argparse.Namespace) -> int:
-    from .context import Context
-    from .drift import live_drift, to_markdown
+    from .drift import live_drift
+    from .reporting.drift import to_markdown
 
     if args.spec:
         from mock_server.config import resource_dir
@@ -250,27 +197,31 @@ def cmd_drift(args: argparse.Namespace) -> int:
             report.findings += more.findings
             report.endpoints += more.endpoints
             report.target += f", {more.target}"
-        redact = str
+        redact: Any = str
     else:
         from .checks import ERROR, Finding
         from .drift import DriftReport
-        from .preflight import UNREACHABLE, PreflightFailed
+        from .runner.preflight import UNREACHABLE, PreflightFailed
+        from .runner.session import build_context, make_transport
 
-        transport = make_transport(args, read_only=True)
-        redact = transport.redact
+        options = replace(options_from(args), read_only=True)  # drift only reads: no account of its own either
         try:
-            start(transport)
-            ctx = Context(transport, identifiers(args, transport))
-            report = live_drift(ctx)
+            ctx = build_context(options, notice=lambda line: print(line, file=sys.stderr))
         except PreflightFailed as failed:
-            print(redact(f"sendcloud-contracts: {failed}"), file=sys.stderr)
+            print(f"sendcloud-contracts: {failed}", file=sys.stderr)
             if failed.code == UNREACHABLE:  # the reports still say so, for CI artefacts
-                report = DriftReport(transport.describe(), [Finding("GET /", "", "unreachable", ERROR, str(failed))],
+                target = make_transport(options)
+                redact = target.redact
+                report = DriftReport(target.describe(), [Finding("GET /", "", "unreachable", ERROR, str(failed))],
                                      [{"endpoint": "GET /", "status": None, "findings": 1}])
                 _write_drift(args, report, redact)
+                target.close()
             return failed.code
+        redact = ctx.transport.redact
+        try:
+            report = live_drift(ctx)
         finally:
-            transport.close()
+            ctx.close()
     _write_drift(args, report, redact)
     summary = report.to_dict()["summary"]
     print(redact(to_markdown(report) if not args.report else
@@ -279,7 +230,7 @@ def cmd_drift(args: argparse.Namespace) -> int:
 
 
 def _write_drift(args: argparse.Namespace, report: Any, redact: Any) -> None:
-    from .drift import write_json, write_markdown, write_report_junit
+    from .reporting.drift import write_json, write_markdown, write_report_junit
 
     if args.report:
         write_json(report, args.report, redact)

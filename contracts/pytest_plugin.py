@@ -14,51 +14,63 @@ are there for your own tests against the same target.
 
 from __future__ import annotations
 
-import os
+import random
+from dataclasses import replace
 from typing import Any, Iterator
 
 import pytest
 
-OPTIONS = (
-    ("base-url", "API to check, e.g. https://panel.sendcloud.sc or http://127.0.0.1:8080"),
-    ("service-points-url", "service points API (default: servicepoints.sendcloud.sc for production)"),
-    ("api-key", "API key (default: SENDCLOUD_API_KEY)"),
-    ("api-secret", "API secret (default: SENDCLOUD_API_SECRET)"),
-    ("admin-token", "the fake's admin token, when it was started with --admin-token "
-                    "(default: SENDCLOUD_MOCK_ADMIN_TOKEN)"),
-    ("brand-domain", "brand whose return portal to use"),
-    ("tracking-number", "outgoing parcel of that brand"),
-    ("postal-code", "postal code of that parcel"),
-    ("return-id", "existing return to read"),
-    ("other-brand-domain", "second brand, for the cross-brand token rule"),
-    ("max-examples", "generated cases per property (default 10)"),
-)
+from .runner.options import OPTIONS, Options
+
+PREFIX = "sendcloud"
+OPTIONS_KEY = pytest.StashKey[Options]()  # the session's options, once a target was given
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("sendcloud", "Sendcloud contract kit (sendcloud-contracts)")
-    for name, text in OPTIONS:
-        group.addoption(f"--sendcloud-{name}", dest=f"sendcloud_{name.replace('-', '_')}", default=None, help=text)
-    group.addoption("--sendcloud-in-process", dest="sendcloud_in_process", action="store_true",
-                    help="check a fresh fake in this process instead of a URL")
-    group.addoption("--sendcloud-read-only", dest="sendcloud_read_only", action="store_true",
-                    help="only contracts that read")
-    group.addoption("--sendcloud-allow-writes", dest="sendcloud_allow_writes", action="store_true",
-                    help="also run writing contracts against a real API (they create and cancel returns)")
-    group.addoption("--sendcloud-contract", dest="sendcloud_contracts", action="append", default=None,
-                    help="run only this contract (repeatable)")
+    """Every option of the shared table, as --sendcloud-NAME (the CLI's --NAME)."""
+    group = parser.getgroup(PREFIX, "Sendcloud contract kit (sendcloud-contracts)")
+    for option in OPTIONS:
+        flag, dest = f"--{PREFIX}-{option.spelling}", f"{PREFIX}_{option.name}"
+        help_text = option.help + (f" (or {option.env})" if option.env else "")
+        if option.switch:
+            group.addoption(flag, dest=dest, action="store_true", default=None, help=help_text)
+        elif option.repeat:
+            group.addoption(flag, dest=dest, action="append", default=None, help=help_text)
+        else:
+            group.addoption(flag, dest=dest, type=option.type, default=None, help=help_text)
 
 
 def _enabled(config: pytest.Config) -> bool:
-    return bool(config.getoption("sendcloud_base_url") or config.getoption("sendcloud_in_process"))
+    return bool(config.getoption(f"{PREFIX}_base_url") or config.getoption(f"{PREFIX}_in_process"))
+
+
+def options_from(config: pytest.Config) -> Options:
+    """The shared options model from pytest's options (the environment filling what was not given)."""
+    return Options.from_values({option.name: config.getoption(f"{PREFIX}_{option.name}") for option in OPTIONS})
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """With a target but without the contracts extra: one sentence naming the install command, no traceback."""
+    """With a target: the contracts extra must be there (one sentence naming the install command), options valid."""
     from . import extra
 
-    if _enabled(config) and (missing := extra.missing()):
+    if not _enabled(config):
+        return
+    if missing := extra.missing():
         raise pytest.UsageError(extra.message(missing))
+    try:
+        options = options_from(config)
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    if options.seed is None:  # one seed for the session, shown in the header, so a failure can be replayed
+        options = replace(options, seed=random.SystemRandom().randrange(1, 2**32))
+    config.stash[OPTIONS_KEY] = options
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    if OPTIONS_KEY not in config.stash:
+        return []
+    return [f"sendcloud-contracts: seed {config.stash[OPTIONS_KEY].seed} (replay with --{PREFIX}-seed "
+            f"{config.stash[OPTIONS_KEY].seed})"]
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -66,57 +78,41 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     from .contracts import CONTRACTS, select
 
-    names = [c.name for c in select(metafunc.config.getoption("sendcloud_contracts"))] if _enabled(metafunc.config) \
-        else [c.name for c in CONTRACTS]
+    if _enabled(metafunc.config):
+        try:
+            names = [c.name for c in select(metafunc.config.getoption(f"{PREFIX}_contracts"))]
+        except ValueError as exc:
+            raise pytest.UsageError(str(exc)) from None
+    else:
+        names = [c.name for c in CONTRACTS]
     metafunc.parametrize("sendcloud_contract", names, indirect=True, ids=names)
 
 
 @pytest.fixture(scope="session")
-def sendcloud_transport(pytestconfig: pytest.Config) -> Iterator[Any]:
-    """The transport to the target (skips the test when no target was given)."""
-    if not _enabled(pytestconfig):
+def sendcloud_context(pytestconfig: pytest.Config) -> Iterator[Any]:
+    """The run's context, built as the CLI builds it (skips the test when no target was given).
+
+    On the fake a writing session works in an account of its own, deleted when the session ends.
+    """
+    if OPTIONS_KEY not in pytestconfig.stash:
         pytest.skip("no target: pass --sendcloud-base-url URL (or --sendcloud-in-process)")
-    from .transport import HttpTransport, WsgiTransport, in_process_app
+    from .runner.preflight import PreflightFailed
+    from .runner.session import build_context
 
-    get = pytestconfig.getoption
-    key = get("sendcloud_api_key") or os.environ.get("SENDCLOUD_API_KEY")
-    secret = get("sendcloud_api_secret") or os.environ.get("SENDCLOUD_API_SECRET")
-    read_only = bool(get("sendcloud_read_only"))
-    if get("sendcloud_in_process"):
-        from .cli import FAKE_KEY, FAKE_SECRET
-
-        transport = WsgiTransport(in_process_app(), key or FAKE_KEY, secret or FAKE_SECRET, read_only=read_only)
-    else:
-        transport = HttpTransport(get("sendcloud_base_url"), key, secret,
-                                  service_points_url=get("sendcloud_service_points_url"), read_only=read_only,
-                                  admin_token=get("sendcloud_admin_token") or os.environ.get("SENDCLOUD_MOCK_ADMIN_TOKEN"))
-        transport.use_fake_account()
-    from .account import close_run_account, open_run_account
-
-    if not read_only:
-        open_run_account(transport)  # on the fake: an account of the session's own, deleted at its end
     try:
-        yield transport
+        context = build_context(pytestconfig.stash[OPTIONS_KEY])
+    except PreflightFailed as failed:
+        pytest.fail(f"sendcloud-contracts: {failed}", pytrace=False)
+    try:
+        yield context
     finally:
-        close_run_account(transport)
-        transport.close()
+        context.close()
 
 
 @pytest.fixture(scope="session")
-def sendcloud_context(pytestconfig: pytest.Config, sendcloud_transport: Any) -> Any:
-    """The contracts' context: identifiers from the options (or the fake's fixtures), the example budget."""
-    from .context import Context, Identifiers, fake_identifiers
-
-    get = pytestconfig.getoption
-    return_id = get("sendcloud_return_id")
-    given = Identifiers(brand_domain=get("sendcloud_brand_domain"), tracking_number=get("sendcloud_tracking_number"),
-                        postal_code=get("sendcloud_postal_code"), return_id=int(return_id) if return_id else None,
-                        other_brand_domain=get("sendcloud_other_brand_domain"))
-    if sendcloud_transport.is_fake:
-        given = given.merged(fake_identifiers(sendcloud_transport))
-    writes = not get("sendcloud_read_only") and (bool(get("sendcloud_allow_writes")) or sendcloud_transport.is_fake)
-    return Context(sendcloud_transport, given, max_examples=int(get("sendcloud_max_examples") or 10),
-                   allow_writes=writes)
+def sendcloud_transport(sendcloud_context: Any) -> Any:
+    """The transport to the target, for your own checks (`.request()`, `.get()`, `.is_fake`)."""
+    return sendcloud_context.transport
 
 
 class ContractCheck:
@@ -128,13 +124,14 @@ class ContractCheck:
         self.name = contract.name
 
     def check(self) -> None:
-        from .runner import ERROR, FAILED, SKIPPED, run_one
+        from .runner.run import ERROR, FAILED, SKIPPED, run_one
 
         result = run_one(self.contract, self.context)
         if result.status == SKIPPED:
             pytest.skip(result.detail)
         if result.status in (FAILED, ERROR):
-            pytest.fail(f"contract {self.name} does not hold:\n{result.detail}", pytrace=False)
+            pytest.fail(f"contract {self.name} does not hold (seed {self.context.seed}):\n{result.detail}",
+                        pytrace=False)
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from werkzeug.test import Client
 
 from .redact import Redactor
 from .urls import PRODUCTION_SERVICE_POINTS_URL, PRODUCTION_URL
+
 SERVICE_POINTS_PREFIX = "/api/v2/service-points"
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 FAKE_PACKAGE = "sendcloud-mock"
@@ -82,7 +83,7 @@ class Transport(ABC):
         self._admin_token = admin_token
         self.redact.add(admin_token)
         self.sent: list[tuple[str, str, int]] = []  # (method, url, status), for reports and tests
-        # On the fake, the API key of the account this run opened for itself (contracts.account): its clock
+        # On the fake, the API key of the account this run opened for itself (contracts.runner.account): its clock
         # is the one that moves.
         self.run_account: str | None = None
 

@@ -10,9 +10,9 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 
-from contracts.bodies import names_field, tame
+from contracts.contracts.bodies import names_field, tame
 from contracts.checks import ERROR, INFO, schema_findings, unknown_fields
-from contracts.generation import body_strategy, mutations
+from contracts.contracts.generation import body_strategy, mutations
 from contracts.redact import Redactor
 from contracts.spec_diff import compare_with, load_document
 from contracts.transport import WriteRefused, WsgiTransport

@@ -42,7 +42,7 @@ def _name(dist: str) -> str:
 def kit_imports() -> set[str]:
     """The top-level modules that contracts/*.py import (at module level or inside functions)."""
     found: set[str] = set()
-    for path in (ROOT / "contracts").glob("*.py"):
+    for path in (ROOT / "contracts").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
                 found.update(alias.name.split(".")[0] for alias in node.names)

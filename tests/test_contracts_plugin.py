@@ -76,3 +76,41 @@ def test_plugin_works_in_an_account_of_its_own(pytester: pytest.Pytester, fake: 
     assert requests.get(f"{fake}/__admin/accounts", timeout=10).json()["accounts"] == accounts
     listed = requests.get(f"{fake}/api/v2/returns", auth=(KEY, SECRET), timeout=10).json()["returns"]
     assert listed == []
+
+
+OPTIONS_TEST = """
+from pathlib import Path
+
+def test_options(pytestconfig):
+    from contracts.pytest_plugin import options_from
+    options = options_from(pytestconfig)
+    print("OPTIONS", repr(options))
+    assert options.seed == 7 and options.poll_tries == 3 and options.poll_interval == 0.5
+    assert options.return_body == Path("body.json") and options.max_examples == 4
+    assert options.contracts == ["token_rules", "portal_flow"] and options.timeout == 9.0
+"""
+
+
+def test_the_plugin_has_every_option_of_the_cli(pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str]) -> None:
+    """One options model: each CLI option is a --sendcloud-... option, and the same values make the same Options."""
+    from contracts.cli import build_parser, options_from
+    from contracts.runner.options import OPTIONS
+
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["run", "--help"])
+    cli_help = capsys.readouterr().out
+    assert [option.spelling for option in OPTIONS if f"--{option.spelling}" not in cli_help] == []
+    help_text = pytester.runpytest_inprocess("--help").stdout.str()
+    missing = [option.spelling for option in OPTIONS if f"--sendcloud-{option.spelling}" not in help_text]
+    assert missing == []
+
+    values = ["--in-process", "--seed", "7", "--poll-tries", "3", "--poll-interval", "0.5", "--return-body",
+              "body.json", "--max-examples", "4", "--contract", "token_rules", "--contract", "portal_flow",
+              "--timeout", "9"]
+    from_cli = options_from(build_parser().parse_args(["run", *values]))
+    pytester.makepyfile(test_options=OPTIONS_TEST)
+    result = pytester.runpytest_inprocess(*[v.replace("--", "--sendcloud-", 1) if v.startswith("--") else v
+                                            for v in values], "-s")
+    result.assert_outcomes(passed=1)
+    assert f"OPTIONS {from_cli!r}" in result.stdout.str()
+    result.stdout.fnmatch_lines(["sendcloud-contracts: seed 7*"])

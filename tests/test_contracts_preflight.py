@@ -14,10 +14,10 @@ from typing import Any, Iterator, Mapping
 import pytest
 
 from contracts.cli import main, replay_command
-from contracts.context import Context
+from contracts.contracts.context import Context
 from contracts.contracts import BY_NAME
-from contracts.progress import Progress
-from contracts.runner import Result, run_one
+from contracts.reporting.progress import Progress
+from contracts.runner.run import Result, run_one
 from contracts.testing import ServedApp, drifted
 from contracts.transport import Answer, WsgiTransport, in_process_app
 from mock_server import Settings, create_app

@@ -9,11 +9,11 @@ from typing import Any, Iterator
 import pytest
 import requests
 
-from contracts.api import DEFAULT_RETURN_BODY
+from contracts.contracts.api import DEFAULT_RETURN_BODY
 from contracts.cli import main
-from contracts.context import Context, fake_identifiers
+from contracts.contracts.context import Context, fake_identifiers
 from contracts.contracts import BY_NAME, CONTRACTS
-from contracts.runner import FAILED, run_one
+from contracts.runner.run import FAILED, run_one
 from contracts.testing import ServedApp, rewriting
 from contracts.transport import WsgiTransport
 from mock_server import Settings, create_app
@@ -142,9 +142,9 @@ def test_the_run_account_is_deleted_when_the_run_is_interrupted(shared_fake: Ser
                                                                capsys: pytest.CaptureFixture[str],
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """Ctrl-C in the middle of a run (after it created returns): exit 130, and its account is gone all the same."""
-    import contracts.runner
+    import contracts.runner.run
 
-    real_run_all = contracts.runner.run_all
+    real_run_all = contracts.runner.run.run_all
     seen: list[str] = []
 
     def interrupted(contracts_: Any, ctx: Any, **kwargs: Any) -> Any:
@@ -152,7 +152,7 @@ def test_the_run_account_is_deleted_when_the_run_is_interrupted(shared_fake: Ser
         seen.append(ctx.transport.api_key)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(contracts.runner, "run_all", interrupted)
+    monkeypatch.setattr(contracts.runner.run, "run_all", interrupted)
     before = _state(shared_fake.url)
     assert main(["run", "--base-url", shared_fake.url, "--contract", "returns_lifecycle"]) == 130
     assert "interrupted" in capsys.readouterr().err
@@ -163,7 +163,7 @@ def test_the_run_account_is_deleted_when_the_run_is_interrupted(shared_fake: Ser
 def test_an_open_fake_that_cannot_clone_gives_a_fresh_open_account(tmp_path: Path) -> None:
     """Where cloning is refused (an older fake) but accounts are open, the run's account is a fresh key pair,
     its clock moves alone, and it is deleted at the end."""
-    from contracts.account import close_run_account, open_run_account
+    from contracts.runner.account import close_run_account, open_run_account
 
     app = create_app(Settings(db=str(tmp_path / "old.sqlite3"), open_accounts=True))
 

@@ -11,7 +11,7 @@ from urllib.parse import quote
 from mock_server.config import resource_dir
 from mock_server.spec import ApiSpec
 
-from .transport import Answer, Transport
+from ..transport import Answer, Transport
 
 LIST_WINDOW = {"from_date": "2000-01-01 00:00:00", "to_date": "2100-01-01 00:00:00"}
 
@@ -93,6 +93,16 @@ class Context:
     # Generated cases of the running contract, and who wants to hear of each (the live counter).
     cases: int = 0
     on_case: Callable[[int], None] = lambda count: None
+    # What ending the run undoes (build_context: delete the run's own account on the fake).
+    on_close: Callable[[], object] = lambda: None
+
+    def close(self) -> None:
+        """End the run: undo what building it opened, release the connections. Safe to call twice."""
+        try:
+            self.on_close()
+        finally:
+            self.on_close = lambda: None
+            self.transport.close()
 
     def count_case(self) -> None:
         """One more generated case (a Hypothesis example) in the running contract."""

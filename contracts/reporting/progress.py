@@ -9,7 +9,8 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, TextIO
 
-from .runner import Result, format_result
+from ..runner.run import Result
+from .results import format_result
 
 REFRESH = 0.1  # seconds between redraws of the live counter
 

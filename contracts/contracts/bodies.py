@@ -7,12 +7,12 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ..checks import check_answer, describe, errors_of
+from ..transport import Answer
 from .api import V3_RETURNS, expect, return_body
-from .checks import describe, errors_of, check_answer
 from .context import Context, ContractFailure
 from .generation import body_strategy, mutations
 from .hypo import run_settings, seeded
-from .transport import Answer
 
 CREATE_SCHEMA = "returns-v3/create-return-request.json"
 # What a generated body keeps from the known-good one when anchored: the parts that must

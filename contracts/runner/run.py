@@ -1,18 +1,16 @@
-"""Runs the selected contracts against one context and collects their results (and JUnit XML)."""
+"""Runs the selected contracts against one context and collects their results."""
 
 from __future__ import annotations
 
 import time
 import traceback
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable, Iterable
 
-from .api import clean_up
-from .context import Context, ContractFailure, ContractSkipped
-from .contracts import Contract
-from .junit import Case, write_junit
-from .transport import WriteRefused
+from ..contracts import Contract
+from ..contracts.api import clean_up
+from ..contracts.context import Context, ContractFailure, ContractSkipped
+from ..transport import WriteRefused
 
 PASSED, FAILED, SKIPPED, ERROR = "passed", "failed", "skipped", "error"
 
@@ -69,32 +67,3 @@ def run_all(contracts: Iterable[Contract], ctx: Context,
 def exit_code(results: Iterable[Result]) -> int:
     """0 when every contract that ran held (skips are not failures), else 1."""
     return 0 if all(result.ok for result in results) else 1
-
-
-def write_results_junit(results: Iterable[Result], path: str | Path, redact: Callable[[str], str],
-                        properties: dict[str, str] | None = None,
-                        replay: Callable[[str], str] | None = None) -> None:
-    """JUnit XML; `properties` (the seed, the replay command) go on the suite, `replay(name)` onto each failure."""
-    cases = []
-    for result in results:
-        case = Case(result.name, "sendcloud_contracts", result.duration)
-        again = f"\n\nreplay: {replay(result.name)}" if replay else ""
-        if result.status == FAILED:
-            case.failure = result.detail + again
-        elif result.status == ERROR:
-            case.error = result.detail + again
-        elif result.status == SKIPPED:
-            case.skipped = result.detail
-        if result.cases:
-            case.output = f"{result.cases} generated cases"
-        cases.append(case)
-    write_junit(path, "sendcloud-contracts", cases, redact, properties)
-
-
-def format_result(result: Result) -> str:
-    spent = f"{result.duration:.1f} s" + (f", {result.cases} cases" if result.cases else "")
-    head = f"{result.status.upper():7} {result.name} ({spent})"
-    if not result.detail:
-        return head
-    indented = "\n".join("        " + line for line in result.detail.splitlines())
-    return f"{head}\n{indented}"

@@ -6,8 +6,15 @@ from typing import Any
 
 from hypothesis import seed
 from hypothesis import strategies as st
-from hypothesis.stateful import (Bundle, RuleBasedStateMachine, initialize, invariant, precondition, rule,
-                                 run_state_machine_as_test)
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
 from .api import cancel, create_return, expect, items, list_page, retrieve, return_body
 from .context import Context, ContractFailure

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..transport import Answer
 from .api import expect, incoming_body, lookup, portal, portal_settings, service_point_query
 from .context import Context, ContractFailure, ContractSkipped
-from .transport import Answer
 
 SERVICE_POINTS = "/api/v2/service-points/"
 PORTAL_IDS = ("brand_domain", "tracking_number", "postal_code")

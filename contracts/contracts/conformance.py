@@ -19,11 +19,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from schemathesis.core.failures import FailureGroup
 
+from ..transport import READ_METHODS, WriteRefused
 from .api import items, list_page
 from .bodies import tame
 from .context import Context, ContractFailure
 from .hypo import run_settings, seeded
-from .transport import READ_METHODS, WriteRefused
 
 EXCLUDED_CHECKS = [schemathesis.checks.positive_data_acceptance, schemathesis.checks.negative_data_rejection]
 READ_ONLY_EXCLUDED = [*EXCLUDED_CHECKS, schemathesis.checks.unsupported_method]

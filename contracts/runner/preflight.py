@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import requests
 
-from .context import LIST_WINDOW
-from .transport import Transport
+from ..contracts.context import LIST_WINDOW
+from ..transport import Transport
 
 UNREACHABLE, CREDENTIALS_REFUSED = 3, 4
 CREDENTIAL_HINT = "--api-key/--api-secret or SENDCLOUD_API_KEY/SENDCLOUD_API_SECRET"

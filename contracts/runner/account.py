@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 import requests
 
-from .transport import Transport
+from ..transport import Transport
 
 RUN_ACCOUNT_NAME = "sendcloud-contracts run"
 

@@ -6,9 +6,9 @@ import copy
 from typing import Any, Iterable
 from urllib.parse import quote
 
-from .checks import check_answer, describe, errors_of
+from ..checks import check_answer, describe, errors_of
+from ..transport import Answer
 from .context import LIST_WINDOW, Context, ContractFailure
-from .transport import Answer
 
 V3_RETURNS = "/api/v3/returns"
 V2_RETURNS = "/api/v2/returns"

@@ -21,7 +21,7 @@ from mock_server.schema import inline as inline_refs
 from mock_server.schema import pointer
 from mock_server.spec import ApiSpec
 
-from .checks import classify
+from ..checks import classify
 
 TEXT = st.text(alphabet=string.ascii_letters + string.digits + " -_.", min_size=1, max_size=12)
 

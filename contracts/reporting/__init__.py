@@ -1,0 +1,1 @@
+"""What a run shows and writes: progress on the console, result blocks, JUnit XML, drift reports."""
