@@ -97,3 +97,12 @@ def test_the_plugin_refuses_a_target_without_the_extra(pytester: pytest.Pytester
     result = pytester.runpytest_inprocess("--sendcloud-base-url=http://127.0.0.1:9")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "pip install 'sendcloud-mock[contracts]'" in result.stderr.str()
+
+
+def test_every_package_is_installed() -> None:
+    """Each folder with an __init__.py under mock_server/ and contracts/ is in [tool.setuptools] packages, so a
+    non-editable install (the Docker image, `pip install .`) carries it."""
+    listed = set(PYPROJECT["tool"]["setuptools"]["packages"])
+    found = {".".join(path.parent.relative_to(ROOT).parts)
+             for top in ("mock_server", "contracts") for path in (ROOT / top).rglob("__init__.py")}
+    assert found - listed == set()
