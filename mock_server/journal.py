@@ -37,6 +37,8 @@ CHECK_EVERY = 256
 BODY_LIMIT = 8192
 # Secrets are replaced in this much more than is kept, so no token is cut before it is replaced.
 REDACT_MARGIN = 4096
+# Distinct bodies remembered with their journal form (each at most BODY_LIMIT + REDACT_MARGIN bytes).
+BODIES_KEPT = 256
 
 log = logging.getLogger("sendcloud_mock")
 
@@ -46,6 +48,7 @@ class RequestJournal:
         self.path = store_path + ".requests.jsonl"
         self._size = size
         self._local = threading.local()
+        self._bodies: dict[tuple[bytes, bool], tuple[Any, bool]] = {}
         self._fd()
 
     def _fd(self) -> int:
@@ -84,9 +87,21 @@ class RequestJournal:
 
     def record(self, entry: dict[str, Any]) -> None:
         try:
-            os.write(self._fd(), (json.dumps(entry, separators=(",", ":")) + "\n").encode())
+            os.write(self._fd(), (_line(entry) + "\n").encode())
         except OSError:
             pass  # a full disk: the request itself must still be answered
+
+    def body(self, raw: bytes) -> tuple[Any, bool]:
+        """A body as the journal keeps it (see _body_text), remembered: the same answers recur
+        (a return read again and again), and redacting and re-encoding them is most of an entry's cost."""
+        key = raw[:BODY_LIMIT + REDACT_MARGIN], len(raw) > BODY_LIMIT
+        kept = self._bodies.get(key)
+        if kept is None:
+            kept = _body_text(raw)
+            if len(self._bodies) >= BODIES_KEPT:
+                self._bodies.clear()
+            self._bodies[key] = kept
+        return kept
 
     def newest(self, limit: int, where: Filter | None = None) -> list[dict[str, Any]]:
         """The newest `limit` matching entries (of the last `size` recorded), newest first."""
@@ -234,8 +249,8 @@ def entry(mock: Any, response: Response) -> dict[str, Any]:
     else:
         named = request_account(mock.store, request)
         key, account_id = named if named else (None, None)
-    request_body, request_cut = _body_text(body_for_hooks(mock.settings.max_body_bytes) or b"")
-    answer, answer_cut = (_body_text(response.get_data()) if response.mimetype.endswith("json")
+    request_body, request_cut = mock.journal.body(body_for_hooks(mock.settings.max_body_bytes) or b"")
+    answer, answer_cut = (mock.journal.body(response.get_data()) if response.mimetype.endswith("json")
                           and not response.direct_passthrough and not response.is_streamed else (None, False))
     status = response.status_code
     return {
@@ -250,7 +265,7 @@ def entry(mock: Any, response: Response) -> dict[str, Any]:
         "status": status,
         "response": answer,
         "response_truncated": answer_cut,
-        "why": _why(answer) if 400 <= status < 500 else None,
+        "why": _why(json.loads(answer) if isinstance(answer, EncodedJson) else answer) if 400 <= status < 500 else None,
         "account": key,
         "operation": getattr(context, "operation_id", None),
         "rule": getattr(context, "fault_rule", None),
@@ -258,17 +273,37 @@ def entry(mock: Any, response: Response) -> dict[str, Any]:
     }
 
 
+class EncodedJson(str):
+    """JSON text that goes into a journal line as it is: already valid, redacted and on one line."""
+
+
+def _line(entry: dict[str, Any]) -> str:
+    """The entry as one line of JSON; EncodedJson members are put in as they are, not re-encoded."""
+    encoded = [(name, value) for name, value in entry.items() if isinstance(value, EncodedJson)]
+    if not encoded:
+        return json.dumps(entry, separators=(",", ":"))
+    rest = json.dumps({name: value for name, value in entry.items() if not isinstance(value, EncodedJson)},
+                      separators=(",", ":"))
+    members = ",".join(f"{json.dumps(name)}:{value}" for name, value in encoded)
+    return "{" + members + "}" if rest == "{}" else rest[:-1] + "," + members + "}"
+
+
 def _body_text(raw: bytes) -> tuple[Any, bool]:
-    """A body for the journal: its JSON value when it is JSON and fits, else its text cut at BODY_LIMIT."""
+    """A body for the journal: its JSON value when it is JSON and fits (as EncodedJson text when
+    it is on one line), else its text cut at BODY_LIMIT."""
     if not raw:
         return None, False
     # Redact before cutting: a token straddling the cut would otherwise leave its head behind.
     text = redact.body(raw[:BODY_LIMIT + REDACT_MARGIN].decode("utf-8", "replace"))
     if len(raw) <= BODY_LIMIT and len(text) <= BODY_LIMIT:
         try:
-            return json.loads(text), False
+            value = json.loads(text)
         except ValueError:
             return text, False
+        # One line, and not a bare string, so readers still find a string where a text was kept.
+        if "\n" not in text and "\r" not in text and not isinstance(value, str):
+            return EncodedJson(text.strip()), False
+        return value, False
     return text[:BODY_LIMIT], True
 
 

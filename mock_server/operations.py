@@ -38,6 +38,9 @@ class Reply:
     mimetype: str = "application/json"
     # The data is a remembered object that never changes: its encoding may be remembered too.
     memoize: bool = False
+    # This member of the data is a list of such remembered objects (a page): each one's encoding
+    # is remembered, and a page is put together from them.
+    memoize_items: str | None = None
 
 
 class ResponseContractViolation(AssertionError):
@@ -344,36 +347,61 @@ def _oversized_integer(node: Any, path: list[str]) -> str | None:
 
 
 _ENCODED = threading.local()
-_ENCODED_KEEP = 256
+# Encodings remembered per thread: answers read by id, and the returns that pages list.
+_ENCODED_KEEP = 2048
 
 
 def respond(op: Operation, reply: Reply, *, validate: bool) -> Response:
     if reply.raw is not None:
         return Response(reply.raw, status=reply.status, mimetype=reply.mimetype, headers=reply.headers)
-    if reply.memoize and not validate:
-        return Response(_encoded(op, reply), status=reply.status, mimetype="application/json", headers=reply.headers)
     shape = op.shapes.get(reply.status)
+    if reply.memoize and not validate:
+        return Response(_encoded(op.operation_id, reply.data, shape), status=reply.status,
+                        mimetype="application/json", headers=reply.headers)
+    if reply.memoize_items is not None and not validate and shape is not None and isinstance(reply.data, dict):
+        page = _encoded_page(op.operation_id, reply.data, reply.memoize_items, shape)
+        if page is not None:
+            return Response(page, status=reply.status, mimetype="application/json", headers=reply.headers)
     body = shape(reply.data) if shape else reply.data
     if validate:
         check_response(op, reply.status, body)
     return json_response(body, reply.status, reply.headers)
 
 
-def _encoded(op: Operation, reply: Reply) -> str:
-    """The shaped, encoded body of an unchanging data object, remembered by its identity."""
-    memo: OrderedDict[tuple[str, int], tuple[Any, str]] = _ENCODED.__dict__.setdefault("memo", OrderedDict())
-    key = (op.operation_id, id(reply.data))
+def _encoded(kind: str, data: Any, shape: Callable[[Any], Any] | None) -> bytes:
+    """The shaped, encoded form of an unchanging data object, remembered by its identity."""
+    memo: OrderedDict[tuple[str, int], tuple[Any, bytes]] = _ENCODED.__dict__.setdefault("memo", OrderedDict())
+    key = (kind, id(data))
     hit = memo.get(key)
-    if hit is not None and hit[0] is reply.data:
+    if hit is not None and hit[0] is data:
         memo.move_to_end(key)
         return hit[1]
-    shape = op.shapes.get(reply.status)
-    text = json.dumps(shape(reply.data) if shape else reply.data, separators=(",", ":"), ensure_ascii=False)
+    encoded = _dumps(shape(data) if shape else data).encode()
     # Holding the data object keeps its id from being reused while the entry lives.
-    memo[key] = (reply.data, text)
+    memo[key] = (data, encoded)
     if len(memo) > _ENCODED_KEEP:
         memo.popitem(last=False)
-    return text
+    return encoded
+
+
+def _encoded_page(kind: str, data: dict[str, Any], member: str, shape: Callable[[Any], Any]) -> bytes | None:
+    """A page whose `member` lists unchanging objects, encoded from their remembered encodings:
+    the same bytes as encoding the shaped page whole. None when the schema does not say how."""
+    items = data.get(member)
+    item_shape = getattr(getattr(shape, "members", {}).get(member), "item", None)
+    if not isinstance(items, list) or item_shape is None:
+        return None
+    shaped = shape({**data, member: []})
+    if not isinstance(shaped, dict) or shaped.get(member) != []:
+        return None
+    listed = b"[" + b",".join(_encoded(kind + "[]", item, item_shape) for item in items) + b"]"
+    parts = [_dumps(name).encode() + b":" + (listed if name == member else _dumps(value).encode())
+             for name, value in shaped.items()]
+    return b"{" + b",".join(parts) + b"}"
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def check_response(op: Operation, status: int, body: Any) -> None:

@@ -24,6 +24,9 @@ _URL_TOKEN = re.compile(r"([?&](?:token|access_token)=)([^&\"\s\\#]+)")
 # A secret in a form-encoded body (an OAuth2 token request sends `client_secret=...`).
 _FORM_SECRET = re.compile(r"((?:^|&)(?:" + "|".join(sorted(SECRET_PARAMETERS)) + r")=)([^&\s]+)", re.IGNORECASE)
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
+# Every pattern above needs one of these (lower-cased) words: a text without any is left as it is,
+# without running the patterns (most bodies, such as a return, hold no secret at all).
+_CLUES = ("token", "secret", "password", "eyj")
 
 
 def mark(secret: str) -> str:
@@ -62,6 +65,9 @@ def query(text: str) -> str:
 def body(text: str) -> str:
     """A JSON (or form, or plain) body with secret members, URL tokens and bare JWTs replaced."""
     if not text:
+        return text
+    lowered = text.lower()
+    if not any(clue in lowered for clue in _CLUES):
         return text
     text = _MEMBER.sub(lambda m: f'"{m.group(1)}"{m.group(2)}"{mark(m.group(3))}"', text)
     text = _FORM_SECRET.sub(lambda m: m.group(1) + mark(unquote_plus(m.group(2))), text)

@@ -186,6 +186,8 @@ def _object_shape(fields: list[tuple[str, Shape, bool, bool, Any]]) -> Shape:
                 out[name] = None
         return out
 
+    # Encoders that remember the encoding of parts (operations.respond) find the parts' shapes here.
+    shape.members = {name: sub for name, sub, *_ in fields}  # type: ignore[attr-defined]
     return shape
 
 
@@ -198,6 +200,7 @@ def _array_shape(item_shape: Shape) -> Shape:
             return value
         return [item_shape(v) for v in value]
 
+    shape.item = item_shape  # type: ignore[attr-defined]
     return shape
 
 

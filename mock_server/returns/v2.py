@@ -37,7 +37,7 @@ def list_returns(params: dict[str, Any], body: None) -> Reply:
         "previous": page_url(page.previous),
         "returns": [returns.remembered_view(r, ("v2", root), lambda rec, n: v2_return(rec, n, names.get(
             rec.request.get("brand_id")), root), now) for r in page.records],
-    })
+    }, memoize_items="returns")
 
 
 @bp.get("/<int:id>")

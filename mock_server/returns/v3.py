@@ -65,7 +65,7 @@ def list_returns(params: dict[str, Any], body: None) -> Reply:
         "previous": page_url(page.previous),
         "data": [returns.remembered_view(record, ("v3", root), lambda r, n: v3_return(r, n, root), now)
                  for record in page.records],
-    })
+    }, memoize_items="data")
 
 
 @bp.get("/<int:id>")

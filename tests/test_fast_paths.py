@@ -1,0 +1,101 @@
+"""The request path's shortcuts answer exactly what the long way answers.
+
+Remembered encodings (a return by id, the returns a page lists), the journal's remembered
+body forms, redaction's quick look for secrets, and the server's one-call head and body:
+each is checked against the way it replaces, byte for byte or value for value.
+"""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import pytest
+from conftest import LIST_URL
+from gunicorn.http import wsgi
+
+from mock_server import redact
+from mock_server.journal import EncodedJson, _body_text, _line
+from mock_server.server import head_with_body
+
+
+def _answers(client, auth, url: str, validate: bool) -> bytes:
+    state = client.application.extensions["sendcloud_mock"]
+    state.settings = state.settings.with_(validate_responses=validate)
+    response = client.get(url, headers=auth)
+    assert response.status_code == 200, response.json
+    return response.data
+
+
+@pytest.mark.parametrize("url", ["/api/v3/returns/{id}", LIST_URL + "&page_size=3", "/api/v2/returns?page_size=3",
+                                 "/api/v2/returns/{id}"])
+def test_remembered_encodings_are_the_validated_bytes(client, auth, create_return, advance, url) -> None:
+    """The validating path (shaped, checked, encoded whole) and the remembered one agree, before
+    and after the returns settle, and on a second (remembered) read."""
+    ids = [create_return()["return_id"] for _ in range(4)]
+    url = url.format(id=ids[1])
+    for _ in range(2):
+        checked = _answers(client, auth, url, validate=True)
+        assert _answers(client, auth, url, validate=False) == checked
+        assert _answers(client, auth, url, validate=False) == checked
+        advance(30)
+
+
+def test_every_secret_name_holds_a_clue() -> None:
+    """redact.body skips texts without a clue: every secret name it replaces must contain one."""
+    for name in (*redact.SECRET_MEMBERS, *redact.SECRET_PARAMETERS):
+        assert any(clue in name.lower() for clue in redact._CLUES), name
+    assert redact.body('{"Api_Secret": "x"}') == '{"Api_Secret": "x"}'  # members are matched as spelled
+    jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl"
+    assert redact.body(f'{{"a": "{jwt}"}}') == f'{{"a": "{redact.mark(jwt)}"}}'
+    assert redact.body('{"id": 1, "status": "open"}') == '{"id": 1, "status": "open"}'
+
+
+@pytest.mark.parametrize("raw", [b'{"a": 1, "b": [1, 2], "c": "\xc3\xa9"}', b'{\n  "a": 1\n}', b'"text"', b"[1,2]",
+                                 b"not json", b'{"access_token": "secret"}', b"", b"null"])
+def test_journal_lines_hold_the_body_values(raw: bytes) -> None:
+    """A body put into a line as encoded text reads back as the value the line used to hold."""
+    value, cut = _body_text(raw)
+    assert not cut
+    expected = None if not raw else "not json" if raw == b"not json" else json.loads(redact.body(raw.decode()))
+    line = _line({"method": "GET", "response": value, "status": 200})
+    assert "\n" not in line
+    assert json.loads(line) == {"method": "GET", "response": expected, "status": 200}
+    assert json.loads(_line({"only": EncodedJson("[1]")})) == {"only": [1]}
+
+
+class _Socket:
+    def __init__(self) -> None:
+        self.calls: list[bytes] = []
+
+    def sendall(self, data: bytes) -> None:
+        self.calls.append(data)
+
+
+def _response(sock: _Socket, method: str = "GET") -> wsgi.Response:
+    request = SimpleNamespace(version=(1, 1), method=method, should_close=lambda: False)
+    response = wsgi.Response(request, sock, SimpleNamespace(is_ssl=False, sendfile=False))
+    return response
+
+
+def test_head_and_body_leave_in_one_call(monkeypatch) -> None:
+    """A whole body goes out with its head in one send; anything else keeps gunicorn's way."""
+    monkeypatch.setattr(wsgi.Response, "write", wsgi.Response.write)
+    head_with_body(wsgi.Response)
+    whole = _Socket()
+    response = _response(whole)
+    response.status, response.status_code = "200 OK", 200
+    response.headers, response.response_length = [("Content-Length", "5")], 5
+    response.write(b"hello")
+    response.close()
+    assert len(whole.calls) == 1
+    assert whole.calls[0].startswith(b"HTTP/1.1 200 OK\r\n") and whole.calls[0].endswith(b"\r\n\r\nhello")
+    assert b"Content-Length: 5\r\n" in whole.calls[0] and response.sent == 5
+
+    pieces = _Socket()
+    response = _response(pieces)
+    response.status, response.status_code = "200 OK", 200
+    response.headers, response.response_length = [("Content-Length", "10")], 10
+    response.write(b"hello")
+    response.write(b"world")
+    assert pieces.calls[1:] == [b"hello", b"world"] and pieces.calls[0].endswith(b"\r\n\r\n")
