@@ -198,7 +198,7 @@ def announcement_fault(params: dict[str, Any], body: dict[str, Any]) -> Reply:
 @operation("admin_return_payment")
 def payment(params: dict[str, Any], body: dict[str, Any]) -> Reply:
     record = state().returns.pay(params["id"], paid=body["paid"])
-    return Reply(200, {"return": record.id, "status": record.data["status"]})
+    return Reply(200, {"return": record.id, "status": record.data.status})
 
 
 @bp.get("/faults")

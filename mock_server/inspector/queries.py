@@ -50,7 +50,8 @@ def row_of(mock: Any, account: Account, return_id: int) -> ReturnRow:
     record = mock.returns.get(account, return_id)
     now = mock.clock.now()
     state = record.state(now)
-    view = v3_return(record, now, "/")
+    # Laid out by the Return schema, exactly as the v3 API answers it (with relative label URLs).
+    view = mock.spec.operations["returns_v3_retrieve"].shapes[200](v3_return(record, now, "/"))
     brand = mock.accounts.brand(view["brand_id"]) if view.get("brand_id") else None
     return ReturnRow(
         id=record.id,
@@ -58,14 +59,14 @@ def row_of(mock: Any, account: Account, return_id: int) -> ReturnRow:
         created_at=iso(record.created_at),
         status=view["status"],
         parent_status=state.current.slug,
-        carrier=record.data.get("carrier", ""),
+        carrier=record.data.carrier,
         tracking_number=view["tracking_number"],
         brand=(brand or {}).get("name"),
         from_name=view["from_address"].get("name", ""),
         announced=state.announced,
         is_cancellable=state.is_cancellable,
-        source=record.data.get("source") or "api",
-        service_point=record.data.get("service_point"),
+        source="portal" if record.data.origin == "portal" else "api",
+        service_point=record.data.service_point,
         view=view,
     )
 

@@ -11,6 +11,7 @@ from ..errors import ApiError
 from ..guards import base_url
 from ..operations import Reply, check_response, json_response, operation
 from ..returns.documents import render_return_label
+from ..returns.lifecycle import Progress
 from .models import Brand, PortalBackend
 from .payments import PAYMENT_TOKEN_TTL, payment_url
 
@@ -69,17 +70,21 @@ def outgoing(params: dict[str, Any], body: None) -> Reply:
 
 
 def _access_token(brand_domain: str) -> None:
-    """Guard: a valid access token of this brand's portal, before the body is looked at."""
-    brand = _portal().brand(brand_domain)
-    g.claims = _mock().tokens.verify(bearer(), purpose="access", brand=brand.domain, where={"header": "Authorization"})
+    """Guard: a valid access token of this brand's portal, before the body is looked at.
+
+    The brand and the token's claims stay in `g` for the handler (loaded once per request).
+    """
+    g.brand = _portal().brand(brand_domain)
+    g.claims = _mock().tokens.verify(bearer(), purpose="access", brand=g.brand.domain,
+                                     where={"header": "Authorization"})
 
 
 def _url_token(purpose: str) -> Callable[..., None]:
     def guard(brand_domain: str) -> None:
-        brand = _portal().brand(brand_domain)
+        g.brand = _portal().brand(brand_domain)
         token = request.args.get("token") or bearer()
         where = {"parameter": "token"} if request.args.get("token") else {"header": "Authorization"}
-        g.claims = _mock().tokens.verify(token, purpose=purpose, brand=brand.domain, where=where)
+        g.claims = _mock().tokens.verify(token, purpose=purpose, brand=g.brand.domain, where=where)
 
     return guard
 
@@ -87,49 +92,41 @@ def _url_token(purpose: str) -> Callable[..., None]:
 @bp.post("/incoming")
 @operation("portal_incoming", guard=_access_token)
 def incoming(params: dict[str, Any], body: dict[str, Any]) -> Reply:
-    portal, mock = _portal(), _mock()
-    brand = portal.brand(params["brand_domain"])
-    parcel = portal.outgoing_by_id(brand, g.claims.subject)
-    record = portal.create(brand, parcel, body)
+    portal, mock, brand = _portal(), _mock(), g.brand
+    record = portal.create(brand, portal.outgoing_by_id(brand, g.claims.subject), body)
     poller = mock.tokens.issue(purpose="poller", brand=brand.domain, subject=record.id,
                                ttl=max(mock.settings.token_ttl, 7 * 86400))
     parcel_ids = [p.id for p in record.parcels]
     answer = {"poller_url": _url(brand, "label/polling", poller), "return": record.id,
               "incoming_parcel": parcel_ids[0], "incoming_parcels": parcel_ids}
-    if record.data.get("status") == "awaiting_payment":
+    if record.data.payment.awaiting:
         answer["payment_url"] = payment_url(mock.tokens.issue(purpose="payment", brand=brand.domain,
                                                               subject=record.id, ttl=PAYMENT_TOKEN_TTL))
     return Reply(201, answer)
 
 
-def _return_for(params: dict[str, Any]):  # noqa: ANN202 - (brand, record)
-    """The return the (already verified) URL token names."""
-    portal, mock = _portal(), _mock()
-    brand = portal.brand(params["brand_domain"])
-    claims = g.claims
-    if params.get("return") is not None and params["return"] != claims.subject:
-        raise ApiError.one(403, "forbidden", "This token belongs to another return.", parameter="return")
-    return brand, mock.returns.get(brand.account, claims.subject)
+# What polling answers while the label is not there yet: 202 with a status, or a refusal.
+WAITING = {
+    Progress.AWAITING_PAYMENT: "The return is waiting for the customer's payment.",
+    Progress.ANNOUNCING: "The label is not ready yet; poll again shortly.",
+}
+REFUSED = {
+    Progress.PAYMENT_FAILED: (402, "payment_failed", "The payment for this return failed."),
+    Progress.CANCELLED: (404, "not_found", "This return was cancelled before its label was made."),
+}
 
 
 @bp.get("/label/polling")
 @operation("portal_polling", guard=_url_token("poller"))
 def polling(params: dict[str, Any], body: None) -> Reply:
-    mock = _mock()
-    brand, record = _return_for(params)
-    if record.data.get("status") == "awaiting_payment":
-        return Reply(202, {"status": "awaiting_payment", "return": record.id,
-                           "message": "The return is waiting for the customer's payment."})
-    if record.data.get("status") == "payment_failed":
-        raise ApiError.one(402, "payment_failed", "The payment for this return failed.")
-    state = record.state(mock.clock.now(record.account_id))
-    if state.current.slug == "announcement-failed":
+    mock, brand = _mock(), g.brand
+    record, progress = _portal().poll(brand, g.claims.subject, named=params.get("return"))
+    if progress in WAITING:
+        return Reply(202, {"status": progress.value, "return": record.id, "message": WAITING[progress]})
+    if progress in REFUSED:
+        raise ApiError.one(*REFUSED[progress])
+    if progress is Progress.FAILED:
         raise ApiError.one(500, "announcement_failed", record.schedule.failure or "The label announcement failed.")
-    if not state.announced:
-        if state.current.slug == "cancelled":
-            raise ApiError.one(404, "not_found", "This return was cancelled before its label was made.")
-        return Reply(202, {"status": "announcing", "return": record.id,
-                           "message": "The label is not ready yet; poll again shortly."})
     label = mock.tokens.issue(purpose="label", brand=brand.domain, subject=record.id,
                               ttl=max(mock.settings.token_ttl, 7 * 86400))
     return Reply(200, {"download_url": _url(brand, "label/download", label), "return": record.id,
@@ -140,10 +137,7 @@ def polling(params: dict[str, Any], body: None) -> Reply:
 @bp.get("/label/download")
 @operation("portal_download", guard=_url_token("label"))
 def download(params: dict[str, Any], body: None) -> Reply:
-    mock = _mock()
-    _, record = _return_for(params)
-    if not record.state(mock.clock.now(record.account_id)).announced:
-        raise ApiError.one(404, "not_found", "The label is not ready.")
+    record = _portal().labelled_return(g.brand, g.claims.subject, named=params.get("return"))
     pdf = render_return_label(record, record.parcels[0].id, params.get("paper_size", "a6"))
     return Reply(200, raw=pdf, mimetype="application/pdf",
                  headers={"Content-Disposition": f'attachment; filename="return-label-{record.id}.pdf"'})

@@ -14,7 +14,9 @@ from typing import Any
 from ..accounts import Account, normalise_postal_code
 from ..carriers import CARRIERS
 from ..errors import ApiError, Problem
+from ..returns.lifecycle import Progress
 from ..returns.models import ReturnRecord, ReturnsBackend
+from ..returns.record import Image, Money, Payment, PortalLink, Reason, Refund, ReturnData
 from ..service_points import ServicePointIndex, shop_distances
 from ..store import Store, loads
 
@@ -174,7 +176,27 @@ class PortalBackend:
     def attached_images(self, return_id: int) -> int:
         """How many pictures the customer attached to this return (0 for none, or no such return)."""
         stored = self._store.stored_return(return_id)
-        return len(stored.data.get("images") or []) if stored is not None else 0
+        return len(ReturnData.from_json(stored.data).images) if stored is not None else 0
+
+    # -- a return's label -----------------------------------------------------------------
+
+    def tracked_return(self, brand: Brand, subject: int, *, named: int | None = None) -> ReturnRecord:
+        """The return a (verified) poller or label token names; `named` is the return the client says."""
+        if named is not None and named != subject:
+            raise ApiError.one(403, "forbidden", "This token belongs to another return.", parameter="return")
+        return self._returns.get(brand.account, subject)
+
+    def poll(self, brand: Brand, subject: int, *, named: int | None = None) -> tuple[ReturnRecord, Progress]:
+        """How far the return has come towards its label (see lifecycle.progress)."""
+        record = self.tracked_return(brand, subject, named=named)
+        return record, record.progress(self._returns.now(brand.account))
+
+    def labelled_return(self, brand: Brand, subject: int, *, named: int | None = None) -> ReturnRecord:
+        """The return, once its label exists."""
+        record = self.tracked_return(brand, subject, named=named)
+        if not record.state(self._returns.now(brand.account)).label_ready:
+            raise ApiError.one(404, "not_found", "The label is not ready.")
+        return record
 
     # -- creating a return ---------------------------------------------------------------
 
@@ -247,29 +269,23 @@ class PortalBackend:
         request = self._returns_request(brand, parcel, body, carrier, items)
         reason = reasons.get(body.get("reason"))
         paid = bool(portal.get("enable_paid_returns"))
-        extra = {
-            "source": "portal",
-            "shipping_method": RETURN_SHIPPING_METHODS.get(carrier),
-            "images": [{"filename": image["filename"], "product_id": image.get("product_id"),
-                        "description": image.get("description")} for image in body.get("images") or []],
-            "refund": ({"refund_type": refund["refund_type"]["code"], "message": refund.get("message")}
-                       if refund else None),
-            "return_fee": portal.get("return_fee") if paid else None,
-            "status": "awaiting_payment" if paid else "open",
-            "payment": {"required": paid, "paid_at": None},
-            "service_point": point["id"] if point else None,
-            "portal": {
-                "brand": brand.domain,
-                "outgoing_parcel": parcel.id,
-                "message": body.get("message"),
-                "refund": _v2_refund(refund, refund_options),
-                "outgoing_parcel_data": _v2_outgoing_data(brand, parcel),
-            },
-        }
+        fee = portal.get("return_fee") if paid else None
+        chosen_refund = refund_options[refund["refund_type"]["code"]] if refund else None  # checked above
         failure = "The carrier refused the announcement of this parcel." if parcel.data.get("announcement_fails") else None
-        if reason is not None:
-            extra["reason"] = {"id": reason["id"], "description": _translated(reason["description"], "en-GB")}
-        created = self._returns.create(brand.account, request, extra=extra, failure=failure, await_payment=paid)
+        created = self._returns.create(
+            brand.account, request, failure=failure,
+            origin="portal",
+            payment=Payment(required=paid, fee=Money(fee["value"], fee["currency"]) if fee else None),
+            reason=Reason(reason["id"], _translated(reason["description"], "en-GB")) if reason else None,
+            refund=(Refund(chosen_refund["code"], chosen_refund["label"], chosen_refund["require_message"],
+                           refund.get("message")) if refund and chosen_refund else None),
+            message=body.get("message"),
+            images=tuple(Image(image["filename"], image.get("product_id"), image.get("description"))
+                         for image in body.get("images") or []),
+            shipping_method=RETURN_SHIPPING_METHODS.get(carrier),
+            service_point=point["id"] if point else None,
+            portal=_link(brand, parcel),
+        )
         return self._returns.get(brand.account, created.return_id)
 
     def _returns_request(self, brand: Brand, parcel: OutgoingParcel, body: dict[str, Any], carrier: str,
@@ -443,29 +459,11 @@ def _product_view(item: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _v2_refund(refund: dict[str, Any] | None, options: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
-    if refund is None:
-        return None
-    option = options[refund["refund_type"]["code"]]
-    return {"total_refund": None, "refunded_at": None, "message": refund.get("message"),
-            "refund_type": {"code": option["code"], "label": option["label"],
-                            "require_message": option["require_message"]}}
-
-
-def _v2_outgoing_data(brand: Brand, parcel: OutgoingParcel) -> dict[str, Any]:
+def _link(brand: Brand, parcel: OutgoingParcel) -> PortalLink:
     address = parcel.data["to_address"]
-    return {
-        "tracking_url": None,
-        "tracking_number": parcel.data["tracking_number"],
-        "parcel_status": 11,
-        "global_status_slug": "delivered",
-        "brand_name": brand.name,
-        "order_number": parcel.data.get("order_number"),
-        "from_email": address.get("email"),
-        "deleted": False,
-        "collo_count": 1,
-        "from_country": address["country_code"],
-        "from_name": address["name"],
-        "shipping_method": parcel.data.get("shipping_method"),
-        "extra_data": {},
-    }
+    return PortalLink(
+        brand=brand.domain, brand_name=brand.name, outgoing_parcel=parcel.id,
+        tracking_number=parcel.data["tracking_number"], order_number=parcel.data.get("order_number"),
+        customer_name=address["name"], customer_email=address.get("email"), customer_country=address["country_code"],
+        shipping_method=parcel.data.get("shipping_method"),
+    )

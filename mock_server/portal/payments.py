@@ -45,9 +45,9 @@ def _verified(token: str) -> tuple[Claims, ReturnRecord]:
 
 
 def _page(record: ReturnRecord, brand_domain: str, token: str) -> bytes:
-    status = record.data.get("status", "open")
-    fee = record.data.get("return_fee") or {}
-    amount = f"{float(fee.get('value', 0)):.2f} {fee.get('currency', 'EUR')}"
+    status = record.data.status
+    fee = record.data.payment.fee
+    amount = f"{float(fee.value if fee else 0):.2f} {fee.currency if fee else 'EUR'}"
     buttons = ""
     if status == "awaiting_payment":
         buttons = "".join(

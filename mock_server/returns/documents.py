@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import Blueprint, current_app
 
-from ..errors import ApiError
 from ..guards import authenticate, current_account
 from ..labels import LabelAddress, LabelData, render_label
 from ..operations import Reply, operation
@@ -20,10 +19,7 @@ bp.before_request(authenticate)
 @bp.get("/<int:id>/documents/label")
 @operation("parcels_v3_label")
 def label(params: dict[str, Any], body: None) -> Reply:
-    returns = current_app.extensions["sendcloud_mock"].returns
-    record, parcel = returns.parcel(current_account(), params["id"])
-    if not record.state(returns.now(current_account())).announced:
-        raise ApiError.one(404, "not_found", "The label of this parcel is not available yet: it is not announced.")
+    record, parcel = current_app.extensions["sendcloud_mock"].returns.labelled_parcel(current_account(), params["id"])
     pdf = render_return_label(record, parcel.id, params.get("paper_size", "a6"))
     return Reply(200, raw=pdf, mimetype="application/pdf",
                  headers={"Content-Disposition": f'inline; filename="label-{parcel.id}.pdf"'})
@@ -50,7 +46,7 @@ def label_data(record: ReturnRecord, parcel_id: int) -> LabelData:
     """Everything printed on one collo's label."""
     request = record.request
     parcel = next(p for p in record.parcels if p.id == parcel_id)
-    carrier = record.data["carrier"]
+    carrier = record.data.carrier
     return LabelData(
         carrier_code=carrier,
         carrier_name=carrier_name(carrier),

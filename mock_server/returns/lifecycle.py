@@ -3,11 +3,17 @@
 At creation a return gets a schedule (announced, in transit, delivered). Reading it at
 time `now` replays the schedule up to `now`, stopping at a cancellation or a failed
 announcement. Every worker computes the same answer from the same row and clock.
+
+Every rule of a return's life is here: when its steps are due (`plan`), what has happened by
+a moment (`replay`), until when that stays true (`settled_until`), whether it may still be
+cancelled and whether its label exists (`State`), and how far a portal return has come
+(`progress`, which the portal's polling answers).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,34 @@ class State:
     def is_cancellable(self) -> bool:
         return self.current not in (DELIVERED, CANCELLED)
 
+    @property
+    def label_ready(self) -> bool:
+        """A label exists once the carrier accepted the announcement (it stays after a cancel)."""
+        return self.announced
+
+
+@dataclass(frozen=True)
+class Delays:
+    """Seconds from creation to announcement, from there to transit, from there to delivery."""
+
+    label: float
+    transit: float
+    delivery: float
+
+
+def plan(created: float, delays: Delays, *, at_once: bool = False, waiting: bool = False,
+         failure: str | None = None) -> Schedule:
+    """A new return's schedule. One that waits (for a payment) gets its times from `start()`."""
+    pending = Schedule(created, None, None, None, failure)
+    return pending if waiting else start(pending, created, delays, at_once=at_once)
+
+
+def start(schedule: Schedule, at: float, delays: Delays, *, at_once: bool = False) -> Schedule:
+    """The schedule with its steps counted from `at` (creation, or the moment a payment arrived)."""
+    announced = at if at_once else at + delays.label
+    in_transit = announced + delays.transit
+    return Schedule(schedule.created, announced, in_transit, in_transit + delays.delivery, schedule.failure)
+
 
 def replay(schedule: Schedule, cancelled_at: float | None, now: float) -> State:
     """The events that have happened by `now`."""
@@ -88,3 +122,26 @@ def settled_until(schedule: Schedule, cancelled_at: float | None, now: float) ->
     upcoming = [at for at in (schedule.created, schedule.announced, schedule.in_transit, schedule.delivered,
                               cancelled_at) if at is not None and at > now]
     return min(upcoming, default=float("inf"))
+
+
+class Progress(Enum):
+    """How far a return has come towards its label, as the portal's polling reports it."""
+
+    AWAITING_PAYMENT = "awaiting_payment"
+    PAYMENT_FAILED = "payment_failed"
+    ANNOUNCING = "announcing"
+    READY = "ready"
+    FAILED = "failed"  # the carrier refused the announcement
+    CANCELLED = "cancelled"  # before its label was made
+
+
+def progress(payment_status: str, state: State) -> Progress:
+    if payment_status == "awaiting_payment":
+        return Progress.AWAITING_PAYMENT
+    if payment_status == "payment_failed":
+        return Progress.PAYMENT_FAILED
+    if state.current == ANNOUNCEMENT_FAILED:
+        return Progress.FAILED
+    if state.label_ready:
+        return Progress.READY
+    return Progress.CANCELLED if state.current == CANCELLED else Progress.ANNOUNCING

@@ -5,6 +5,7 @@ Handlers call this with keyword arguments; it raises ApiError for anything a cli
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Hashable, Iterator
@@ -16,8 +17,9 @@ from ..config import Settings
 from ..cursors import Cursor
 from ..errors import ApiError, Problem
 from ..store import Conflict, Store, StoredReturn, loads
-from .lifecycle import Schedule, State, replay, settled_until
+from .lifecycle import Delays, Progress, Schedule, State, plan, progress, replay, settled_until, start
 from .reasons import EU_COUNTRIES, RETURN_REASONS
+from .record import Payment, ReturnData
 
 # Heaviest parcel each carrier accepts (kg); heavier ones fail at announcement.
 MAX_WEIGHT_KG = {"postnl": 23.0, "ups": 70.0, "gls_eu": 40.0, "colissimo": 30.0, "bpost": 30.0,
@@ -54,27 +56,30 @@ class Parcel:
 
 @dataclass(frozen=True)
 class ReturnRecord:
-    """A stored return, as the database holds it."""
+    """A stored return: its row (ids, times) and what it holds (`data`)."""
 
     id: int
     account_id: int
     created_at: float
     cancelled_at: float | None
-    data: dict[str, Any]
+    data: ReturnData
     parcels: tuple[Parcel, ...]
     # Bytes of the stored JSON (a list page's byte budget counts them).
     size: int = 0
 
     @property
     def request(self) -> dict[str, Any]:
-        return self.data["request"]
+        return self.data.request
 
     @property
     def schedule(self) -> Schedule:
-        return Schedule(**self.data["schedule"])
+        return self.data.schedule
 
     def state(self, now: float) -> State:
         return replay(self.schedule, self.cancelled_at, now)
+
+    def progress(self, now: float) -> Progress:
+        return progress(self.data.payment.status, self.state(now))
 
 
 @dataclass
@@ -161,19 +166,19 @@ class ReturnsBackend:
         return None
 
     def create(self, account: Account, body: dict[str, Any], *, announce_now: bool = False,
-               extra: dict[str, Any] | None = None, failure: str | None = None,
-               await_payment: bool = False) -> Created:
+               failure: str | None = None, **details: Any) -> Created:
         """Store a new return with its parcels and its schedule; announce at once when asked.
 
-        A return awaiting payment gets no announcement time until it is paid (see `pay`).
+        `details` are further ReturnData fields (what the portal adds). A return awaiting
+        payment gets no announcement time until it is paid (see `pay`).
         """
         self.check(account, body)
         failure = failure or self.announcement_failure(body)
         now = self._clock.now(account)
-        schedule = {"created": now, **self._timeline(now, at_once=announce_now, waiting=await_payment),
-                    "failure": failure}
+        payment: Payment = details.get("payment", Payment())
+        schedule = plan(now, self._delays(), at_once=announce_now, waiting=payment.awaiting, failure=failure)
         carrier = carrier_for_shipping_code(_shipping_code(body["ship_with"]))
-        data = {"request": body, "carrier": carrier, "schedule": schedule, **(extra or {})}
+        data = ReturnData(request=body, carrier=carrier, schedule=schedule, **details).to_json()
         collo_count = int(body.get("collo_count", 1))
         try:
             with self._store.transaction():
@@ -189,29 +194,25 @@ class ReturnsBackend:
             raise ApiError.one(400, "invalid", EXTERNAL_REFERENCE_TAKEN, pointer="/external_reference") from None
         return Created(return_id, parcel_ids[0], parcel_ids if collo_count > 1 else [])
 
-    def _timeline(self, start: float, *, at_once: bool = False, waiting: bool = False) -> dict[str, float | None]:
-        if waiting:
-            return {"announced": None, "in_transit": None, "delivered": None}
-        announced = start if at_once else start + self._settings.label_delay
-        in_transit = announced + self._settings.transit_delay
-        return {"announced": announced, "in_transit": in_transit,
-                "delivered": in_transit + self._settings.delivery_delay}
+    def _delays(self) -> Delays:
+        return Delays(self._settings.label_delay, self._settings.transit_delay, self._settings.delivery_delay)
 
     def pay(self, return_id: int, *, paid: bool) -> ReturnRecord:
         """Settle a paid return: paid starts its announcement now; unpaid marks payment failed."""
         stored = self._store.stored_return(return_id)
         if stored is None:
             raise ApiError.one(404, "not_found", "No Return matches the given query.")
-        data = stored.data
-        if data.get("status") != "awaiting_payment":
+        data = ReturnData.from_json(stored.data)
+        if not data.payment.awaiting:
             raise ApiError.one(409, "conflict", "This return is not awaiting payment.")
         now = self._clock.now(stored.account_id)
-        data["status"] = "open" if paid else "payment_failed"
-        data["payment"] = {"required": True, "paid_at": now if paid else None}
         if paid:
-            data["schedule"].update(self._timeline(now))
+            data = dataclasses.replace(data, payment=dataclasses.replace(data.payment, paid_at=now),
+                                       schedule=start(data.schedule, now, self._delays()))
+        else:
+            data = dataclasses.replace(data, payment=dataclasses.replace(data.payment, failed=True))
         with self._store.transaction():
-            self._store.update_return_data(return_id, data)
+            self._store.update_return_data(return_id, data.to_json())
         return self._record(self._store.stored_return(return_id))  # type: ignore[arg-type]
 
     # -- reading -------------------------------------------------------------------------
@@ -257,11 +258,18 @@ class ReturnsBackend:
         record = self.get(account, return_id)
         return record, next(p for p in record.parcels if p.id == parcel_id)
 
+    def labelled_parcel(self, account: Account, parcel_id: int) -> tuple[ReturnRecord, Parcel]:
+        """The parcel and its return, once its label exists."""
+        record, parcel = self.parcel(account, parcel_id)
+        if not record.state(self._clock.now(account)).label_ready:
+            raise ApiError.one(404, "not_found", "The label of this parcel is not available yet: it is not announced.")
+        return record, parcel
+
     def _record(self, stored: StoredReturn, parcels: tuple[Parcel, ...] | None = None) -> ReturnRecord:
         if parcels is None:
             parcels = tuple(Parcel(*values) for values in self._store.parcels_of([stored.id]).get(stored.id, ()))
-        return ReturnRecord(stored.id, stored.account_id, stored.created_at, stored.cancelled_at, stored.data,
-                            parcels, stored.size)
+        return ReturnRecord(stored.id, stored.account_id, stored.created_at, stored.cancelled_at,
+                            ReturnData.from_json(stored.data), parcels, stored.size)
 
     def page(self, account: Account, *, cursor: Cursor, page_size: int, where: ListFilter) -> Page:
         """One keyset page, newest first; `next`/`previous` cursors pivot on return ids."""

@@ -52,25 +52,19 @@ def return_created(record: ReturnRecord, at: float) -> dict[str, Any]:
     reason = _reason_id(record)
     if reason is not None:
         data["return_reason_id"] = reason
-    payment = record.data.get("payment") or {}
-    data["paid_return"] = bool(payment.get("required"))
+    data["paid_return"] = record.data.payment.required
     option = request.get("delivery_option")
     if option:
         data["delivery_choice"] = option
-    refund = record.data.get("refund") or (record.data.get("portal") or {}).get("refund")
-    refund_type = refund.get("refund_type") if isinstance(refund, dict) else None
-    if isinstance(refund_type, dict):
-        refund_type = refund_type.get("code")
-    if isinstance(refund_type, str):
-        data["refund_type"] = refund_type
+    if record.data.refund is not None:
+        data["refund_type"] = record.data.refund.code
     data["items"] = [_item(item) for item in request.get("parcel_items") or []]
     return {"action": RETURN_CREATED, "timestamp": millis(at), "data": data}
 
 
 def _reason_id(record: ReturnRecord) -> int | None:
-    reason = record.data.get("reason")
-    if isinstance(reason, dict) and isinstance(reason.get("id"), int):
-        return reason["id"]
+    if record.data.reason is not None:
+        return record.data.reason.id
     for item in record.request.get("parcel_items") or []:
         value = item.get("return_reason_id")
         if isinstance(value, str) and value.isdigit():
@@ -110,7 +104,7 @@ def parcel_object(record: ReturnRecord, parcel: Parcel, step: Step, *, announced
     number = str(sender.get("house_number") or "")
     iso2 = str(sender.get("country_code", "")).upper()
     iso3, country_name = COUNTRIES.get(iso2, (iso2, iso2))
-    carrier = record.data.get("carrier") or ""
+    carrier = record.data.carrier
     product = (request.get("ship_with") or {})
     product_code = product.get(product.get("type", "shipping_product_code")) or product.get("shipping_option_code") \
         or product.get("shipping_product_code") or carrier
