@@ -156,14 +156,15 @@ def _register_request_scope(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from . import admin, openapi, service_points_api
+    from . import admin, openapi
     from .inspector import blueprint as inspector
     from .oauth import blueprint as oauth
     from .portal import blueprint as portal
     from .portal import media, payments
     from .returns import documents, v2, v3
+    from .service_points import blueprint as service_points
 
-    for blueprint in (v3.bp, v2.bp, documents.bp, portal.bp, service_points_api.bp, oauth.bp, media.bp, payments.bp,
+    for blueprint in (v3.bp, v2.bp, documents.bp, portal.bp, service_points.bp, oauth.bp, media.bp, payments.bp,
                       admin.bp, inspector.bp,
                       openapi.bp):
         app.register_blueprint(blueprint)

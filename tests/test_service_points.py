@@ -483,3 +483,19 @@ def test_generator_reproduces_the_fixture() -> None:
     result = subprocess.run([sys.executable, str(PROJECT / "tools" / "make_service_points.py"), "--check"],
                             capture_output=True, text=True, cwd=PROJECT, check=False)
     assert result.returncode == 0, result.stderr
+
+
+def test_query_from_params_is_the_domain_reading_of_a_search() -> None:
+    """The search blueprint hands its parameters to ServicePointQuery; the rules live there."""
+    from mock_server.errors import ApiError
+    from mock_server.service_points import ServicePointQuery
+
+    query = ServicePointQuery.from_params({"country": "nl", "carrier": "PostNL, dhl,", "ne_latitude": 53.0,
+                                           "ne_longitude": 6.0, "sw_latitude": 52.0, "sw_longitude": 4.0})
+    assert query.country == "NL" and query.carriers == ["postnl", "dhl"] and query.box == (53.0, 6.0, 52.0, 4.0)
+    assert query.within(["dhl", "ups"]).carriers == ["dhl"]
+    assert ServicePointQuery.from_params({"country": "NL"}).within(["ups"]).carriers == ["ups"]
+    with pytest.raises(ApiError) as refused:
+        ServicePointQuery.from_params({"country": "NL", "ne_latitude": 53.0, "latitude": 52.1, "radius": 10})
+    named = sorted(problem.parameter or "" for problem in refused.value.problems)
+    assert named == ["longitude", "ne_longitude", "sw_latitude", "sw_longitude"]

@@ -24,7 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .carriers import CARRIERS
+from ..carriers import CARRIERS
 
 __all__ = [
     "DEFAULT_ADDRESS_RADIUS_M",
