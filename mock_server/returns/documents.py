@@ -10,7 +10,7 @@ from ..guards import authenticate, current_account
 from ..labels import LabelAddress, LabelData, render_label
 from ..operations import Reply, operation
 from .models import ReturnRecord, weight_in_kg
-from .representations import _date, carrier_name
+from .representations import carrier_name, day_of
 
 bp = Blueprint("parcel_documents", __name__, url_prefix="/api/v3/parcels")
 bp.before_request(authenticate)
@@ -58,5 +58,5 @@ def label_data(record: ReturnRecord, parcel_id: int) -> LabelData:
         order_number=request.get("order_number"),
         collo_index=parcel.collo_index,
         collo_count=len(record.parcels),
-        created=_date(record.created_at),
+        created=day_of(record.created_at),
     )

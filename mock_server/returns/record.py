@@ -16,10 +16,11 @@ import dataclasses
 import types
 import typing
 from dataclasses import dataclass, field
-from typing import Any, Literal, Union
+from typing import Any, Callable, Literal, TypeVar, Union
 
 from .lifecycle import Schedule
 
+T = TypeVar("T")
 Origin = Literal["v3", "portal"]
 AWAITING_PAYMENT, PAYMENT_FAILED, OPEN = "awaiting_payment", "payment_failed", "open"
 
@@ -119,15 +120,6 @@ class ReturnData:
 
 # -- JSON, driven by the dataclasses' own field types -----------------------------------------
 
-_HINTS: dict[type, dict[str, Any]] = {}
-
-
-def _hints(cls: type) -> dict[str, Any]:
-    hints = _HINTS.get(cls)
-    if hints is None:
-        hints = _HINTS[cls] = typing.get_type_hints(cls)
-    return hints
-
 
 def to_json(value: Any) -> Any:
     """Plain JSON values of a record (or any part of one); fields at their default are left out."""
@@ -146,17 +138,46 @@ def to_json(value: Any) -> Any:
     return value
 
 
-def _load(kind: Any, value: Any) -> Any:
+def _load(kind: type[T], value: dict[str, Any]) -> T:
+    return _loader(kind)(value)  # type: ignore[no-any-return]
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+_LOADERS: dict[Any, Callable[[Any], Any]] = {}
+
+
+def _loader(kind: Any) -> Callable[[Any], Any]:
+    """A function from JSON to `kind`, made once per type (reading a record is on every request)."""
+    known = _LOADERS.get(kind)
+    if known is None:
+        known = _LOADERS[kind] = _make_loader(kind)
+    return known
+
+
+def _make_loader(kind: Any) -> Callable[[Any], Any]:
     origin = typing.get_origin(kind)
     if origin in (Union, types.UnionType):
-        if value is None:
-            return None
         options = [option for option in typing.get_args(kind) if option is not type(None)]
-        return _load(options[0], value) if len(options) == 1 else value
+        inner = _loader(options[0]) if len(options) == 1 else _same
+        return _same if inner is _same else (lambda value: None if value is None else inner(value))
     if origin is tuple:
-        item_kind = typing.get_args(kind)[0]
-        return tuple(_load(item_kind, item) for item in value)
+        item = _loader(typing.get_args(kind)[0])
+        return lambda value: tuple(item(part) for part in value)
     if isinstance(kind, type) and dataclasses.is_dataclass(kind):
-        hints = _hints(kind)
-        return kind(**{name: _load(hints[name], item) for name, item in value.items() if name in hints})
-    return value
+        hints = typing.get_type_hints(kind)
+        plain = frozenset(name for name, hint in hints.items() if _loader(hint) is _same)
+        special = [(name, _loader(hint)) for name, hint in hints.items() if name not in plain]
+
+        def load(value: dict[str, Any]) -> Any:
+            # Names the type does not know (yet, or any more) are left out.
+            args = {name: item for name, item in value.items() if name in plain}
+            for name, convert in special:
+                if name in value:
+                    args[name] = convert(value[name])
+            return kind(**args)
+
+        return load
+    return _same

@@ -7,6 +7,7 @@ layout (which properties appear, nulls, defaults) when the reply is sent.
 from __future__ import annotations
 
 import dataclasses
+from datetime import date, datetime, timezone
 from typing import Any
 
 from ..carriers import CARRIERS, tracking_url
@@ -35,14 +36,13 @@ def _tracking(record: ReturnRecord, state: State) -> tuple[str | None, str | Non
         postal_code=request["from_address"]["postal_code"],
         destination_country=request["to_address"]["country_code"],
         source_country=request["from_address"]["country_code"],
-        created=_date(record.created_at),
+        created=day_of(record.created_at),
     )
     return number, url
 
 
-def _date(ts: float):  # noqa: ANN202 - a datetime.date
-    from datetime import datetime, timezone
-
+def day_of(ts: float) -> date:
+    """The UTC calendar day of a timestamp (a label's and a tracking link's date)."""
     return datetime.fromtimestamp(ts, tz=timezone.utc).date()
 
 
