@@ -21,6 +21,7 @@ from mock_server.returns.models import Parcel, ReturnRecord
 from mock_server.returns.record import Image, Money, Payment, PortalLink, Reason, Refund, ReturnData
 from mock_server.returns.representations import v3_return
 from mock_server.spec import ApiSpec
+from mock_server.store import SCHEMA_VERSION
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
 DATA = Path(__file__).resolve().parent / "data"
@@ -121,7 +122,7 @@ def test_portal_return_stores_data_not_v2_fragments(client, auth) -> None:
                           json=portal_body(found, refund={"refund_type": {"code": "exchange"}, "message": "M"}))
     assert created.status_code == 201, created.json
     store = client.application.extensions["sendcloud_mock"].store
-    stored = json.loads(store.query_one("SELECT data FROM returns WHERE id = ?", (created.json["return"],))["data"])
+    stored = store.stored_return(created.json["return"]).data
     assert stored["refund"] == {"code": "exchange", "label": "Exchange for another product", "require_message": True,
                                 "message": "M"}
     assert "outgoing_parcel_data" not in json.dumps(stored) and "status" not in stored
@@ -141,6 +142,9 @@ def test_a_0_2_store_serves_the_same_bodies(tmp_path: Path, monkeypatch: pytest.
     app = create_app(Settings(db=str(db), validate_responses=True, **expected["settings"]))
     client = app.test_client()
     auth = basic(DEFAULT_KEY, DEFAULT_SECRET)
+    store = app.extensions["sendcloud_mock"].store
+    assert store.schema_version() == SCHEMA_VERSION
+    assert "outgoing_parcel_data" not in json.dumps([store.stored_return(1750000 + n).data for n in range(2, 8)])
     assert len(expected["bodies"]) == 15
     for name, body in expected["bodies"].items():
         version, _, which = name.partition(" ")

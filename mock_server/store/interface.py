@@ -7,7 +7,7 @@ translates them); where the engines' SQL differs, the engine overrides one small
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,6 +62,25 @@ class Store(StoreBase):
         value = int(self.get_meta(key, "0") or 0) + 1
         self.set_meta(key, str(value))
         return value
+
+    # -- migrations ----------------------------------------------------------------------------
+
+    def rewrite_data(self, table: str, rewrite: Callable[[dict[str, Any]], dict[str, Any]],
+                     batch: int = 500) -> int:
+        """Every row's JSON `data` through `rewrite` (a migration step), in id order and in batches;
+        only the rows it changes are written. Answers how many it changed."""
+        changed, after = 0, -1
+        while True:
+            rows = self.all(f"SELECT id, data FROM {table} WHERE id > ? ORDER BY id LIMIT ?", (after, batch))
+            for row in rows:
+                old = loads(row["data"])
+                new = rewrite(old)
+                if new != old:
+                    self.execute(f"UPDATE {table} SET data = ? WHERE id = ?", (dumps(new), row["id"]))
+                    changed += 1
+            if len(rows) < batch:
+                return changed
+            after = rows[-1]["id"]
 
     # -- accounts, brands, outgoing parcels ----------------------------------------------------
 

@@ -5,16 +5,19 @@ our tables and no version is at 1). A store is migrated on start, inside one tra
 a store written by a newer version (a version above CURRENT) is refused untouched.
 
 To change the schema: add a step to the end of each engine's list and bump CURRENT; never
-edit a step that has shipped.
+edit a step that has shipped. A step that changes what a JSON `data` column holds names a
+function in REWRITES: every engine runs it on each row after that version's statements.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
+from ..returns.migrations import portal_fragments_to_record
 from .base import FIRST_IDS
 
-CURRENT = 2
+CURRENT = 3
 VERSION_KEY = "schema_version"
 
 STORE_IDENTITY = "CREATE TABLE IF NOT EXISTS store_identity (id TEXT NOT NULL)"
@@ -134,7 +137,18 @@ SQLITE_V2: tuple[str, ...] = (
     "CREATE INDEX faults_by_account ON faults (account)",
 )
 
-SQLITE: Sequence[tuple[int, tuple[str, ...]]] = ((1, SQLITE_V1), (2, SQLITE_V2))
+# Version 3: a return's data is the typed record (returns/record.py): a portal return keeps what
+# its v2-shaped fragments were made of. No statements; its rows are rewritten (REWRITES).
+SQLITE: Sequence[tuple[int, tuple[str, ...]]] = ((1, SQLITE_V1), (2, SQLITE_V2), (3, ()))
+
+# (version, table, function from a row's old `data` to its new one), engine-neutral.
+Rewrite = Callable[[dict[str, Any]], dict[str, Any]]
+REWRITES: Sequence[tuple[int, str, Rewrite]] = ((3, "returns", portal_fragments_to_record),)
+
+
+def rewrites(version: int) -> list[tuple[str, Rewrite]]:
+    """The rows `version` rewrites: (table, function)."""
+    return [(table, rewrite) for number, table, rewrite in REWRITES if number == version]
 
 
 def steps(migrations: Sequence[tuple[int, tuple[str, ...]]], version: int) -> list[str]:

@@ -111,8 +111,12 @@ class SqliteStore(Store):
             tables = {row["name"] for row in self.all("SELECT name FROM sqlite_master WHERE type = 'table'")}
             version = int(self.get_meta(migrations.VERSION_KEY) or 0) if "meta" in tables else 0
             if version < migrations.CURRENT:
-                for statement in migrations.steps(migrations.SQLITE, version):
-                    self.execute(statement)
+                for number, statements in migrations.SQLITE:
+                    if number > version:
+                        for statement in statements:
+                            self.execute(statement)
+                        for table, rewrite in migrations.rewrites(number):
+                            self.rewrite_data(table, rewrite)
                 self.set_meta(migrations.VERSION_KEY, str(migrations.CURRENT))
             self.execute(migrations.STORE_IDENTITY)  # a store from before it existed lacks it
             if self.one("SELECT 1 AS found FROM store_identity") is None:
