@@ -1,7 +1,10 @@
 """A stored return, seen as the v3 Return object and as the v2 return object.
 
-These build plain dicts of what the domain knows; the response schemas decide the final
-layout (which properties appear, nulls, defaults) when the reply is sent.
+These build plain dicts of what the domain knows from a typed record (`record.ReturnData`),
+when the return is read; the response schemas decide the final layout (which properties
+appear, nulls, defaults) when the reply is sent. A v3 Return member that is not computed
+here is the record field, else the create-request member, of the same name: adding a field
+to the Return schema and to the record is the whole change (tests/test_return_record.py).
 """
 
 from __future__ import annotations
