@@ -103,6 +103,22 @@ class ListFilter:
     parent_status: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> ListFilter:
+        """The v3 list's filters from its query; a date it cannot read is a 400 naming it."""
+        return cls(from_ts=_date_param(params, "from_date"), to_ts=_date_param(params, "to_date"),
+                   parent_status=params.get("parent_parcel_status"))
+
+
+def _date_param(params: dict[str, Any], name: str) -> float | None:
+    if name not in params:
+        return None
+    try:
+        return parse_list_date(params[name])
+    except ValueError:
+        raise ApiError.one(400, "invalid", "Enter a valid date/time, such as 2022-04-06 00:00:00.",
+                           parameter=name) from None
+
 
 def weight_in_kg(weight: dict[str, Any]) -> float:
     return float(weight["value"]) * KG_PER_UNIT[weight["unit"]]
@@ -193,6 +209,14 @@ class ReturnsBackend:
             # Two requests raced with the same external reference; the index kept only one.
             raise ApiError.one(400, "invalid", EXTERNAL_REFERENCE_TAKEN, pointer="/external_reference") from None
         return Created(return_id, parcel_ids[0], parcel_ids if collo_count > 1 else [])
+
+    def announce_synchronously(self, account: Account, body: dict[str, Any]) -> Created:
+        """Create and announce at once; a parcel the carrier would refuse is a 400 and no return."""
+        self.check(account, body)
+        failure = self.announcement_failure(body)
+        if failure is not None:
+            raise ApiError.one(400, "parcel_announcement_error", failure)
+        return self.create(account, body, announce_now=True)
 
     def _delays(self) -> Delays:
         return Delays(self._settings.label_delay, self._settings.transit_delay, self._settings.delivery_delay)

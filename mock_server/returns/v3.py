@@ -11,7 +11,7 @@ from ..cursors import Cursor, CursorError, decode
 from ..errors import ApiError
 from ..guards import authenticate, base_url, current_account
 from ..operations import Reply, operation
-from .models import ListFilter, ReturnsBackend, parse_list_date
+from .models import ListFilter, ReturnsBackend
 from .representations import v3_return, validation_view
 
 bp = Blueprint("returns_v3", __name__, url_prefix="/api/v3/returns")
@@ -32,12 +32,7 @@ def create(params: dict[str, Any], body: dict[str, Any]) -> Reply:
 @bp.post("/announce-synchronously")
 @operation("returns_v3_announce_synchronously")
 def announce_synchronously(params: dict[str, Any], body: dict[str, Any]) -> Reply:
-    returns = backend()
-    returns.check(current_account(), body)
-    failure = returns.announcement_failure(body)
-    if failure is not None:
-        raise ApiError.one(400, "parcel_announcement_error", failure)
-    created = returns.create(current_account(), body, announce_now=True)
+    created = backend().announce_synchronously(current_account(), body)
     return Reply(201, created.__dict__)
 
 
@@ -51,11 +46,7 @@ def validate(params: dict[str, Any], body: dict[str, Any]) -> Reply:
 @bp.get("")
 @operation("returns_v3_list")
 def list_returns(params: dict[str, Any], body: None) -> Reply:
-    where = ListFilter(
-        from_ts=_date_param(params, "from_date"),
-        to_ts=_date_param(params, "to_date"),
-        parent_status=params.get("parent_parcel_status"),
-    )
+    where = ListFilter.from_params(params)
     cursor = cursor_param(params)
     returns = backend()
     page = returns.page(current_account(), cursor=cursor, page_size=int(params.get("page_size", 40)), where=where)
@@ -82,16 +73,6 @@ def retrieve(params: dict[str, Any], body: None) -> Reply:
 def cancel(params: dict[str, Any], body: None) -> Reply:
     backend().cancel(current_account(), params["id"])
     return Reply(202, {"message": "Cancellation requested successfully"})
-
-
-def _date_param(params: dict[str, Any], name: str) -> float | None:
-    if name not in params:
-        return None
-    try:
-        return parse_list_date(params[name])
-    except ValueError:
-        raise ApiError.one(400, "invalid", "Enter a valid date/time, such as 2022-04-06 00:00:00.",
-                           parameter=name) from None
 
 
 def cursor_param(params: dict[str, Any]) -> Cursor:
