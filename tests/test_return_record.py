@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import DEFAULT_KEY, DEFAULT_SECRET, RETURN_BODY, basic
 
 import mock_server.clock as clock
-from conftest import DEFAULT_KEY, DEFAULT_SECRET, RETURN_BODY, basic
 from mock_server import Settings, create_app
 from mock_server.returns.lifecycle import Schedule
 from mock_server.returns.migrations import portal_fragments_to_record
@@ -32,7 +32,8 @@ def full_data(**changes: Any) -> ReturnData:
     """A return with every record field set and a request with every member the create schema knows."""
     request = copy.deepcopy(RETURN_BODY)
     request.update(collo_count=2, dimensions={"length": 30, "width": 20, "height": 10, "unit": "cm"},
-                   customs_invoice_nr="INV-1", customs_information={"invoice_number": "INV-1", "export_reason": "returned_goods"},
+                   customs_invoice_nr="INV-1",
+                   customs_information={"invoice_number": "INV-1", "export_reason": "returned_goods"},
                    delivery_option="drop_off_point", send_tracking_emails=True, external_reference="ref-1",
                    total_insured_value={"value": 20, "currency": "EUR"})
     request["ship_with"] = {"type": "shipping_product_code", "shipping_product_code": "postnl:standard", "contract": 7}
@@ -51,7 +52,8 @@ def full_data(**changes: Any) -> ReturnData:
 
 
 def record_of(data: ReturnData) -> ReturnRecord:
-    return ReturnRecord(1750001, 1, NOW - 100, None, data, (Parcel(300000001, 1, "3SABC"), Parcel(300000002, 2, "3SABD")))
+    parcels = (Parcel(300000001, 1, "3SABC"), Parcel(300000002, 2, "3SABD"))
+    return ReturnRecord(1750001, 1, NOW - 100, None, data, parcels)
 
 
 def return_schema_properties() -> list[str]:
@@ -115,7 +117,8 @@ def test_payment_says_the_status(payment: Payment, status: str) -> None:
 def test_portal_return_stores_data_not_v2_fragments(client, auth) -> None:
     """A portal return keeps its refund option and outgoing parcel as data; the v2 shapes are built on reading."""
     portal = "/api/v2/brand/stroopwafel-co/return-portal"
-    found = client.get(f"{portal}/outgoing", query_string={"postal_code": "3511 AZ", "identifier": "3SSCRT10493821"}).json
+    found = client.get(f"{portal}/outgoing",
+                       query_string={"postal_code": "3511 AZ", "identifier": "3SSCRT10493821"}).json
     from test_portal import portal_body
 
     created = client.post(f"{portal}/incoming", headers={"Authorization": "Bearer " + found["access_token"]},

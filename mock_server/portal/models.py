@@ -271,7 +271,8 @@ class PortalBackend:
         paid = bool(portal.get("enable_paid_returns"))
         fee = portal.get("return_fee") if paid else None
         chosen_refund = refund_options[refund["refund_type"]["code"]] if refund else None  # checked above
-        failure = "The carrier refused the announcement of this parcel." if parcel.data.get("announcement_fails") else None
+        failure = ("The carrier refused the announcement of this parcel." if parcel.data.get("announcement_fails")
+                   else None)
         created = self._returns.create(
             brand.account, request, failure=failure,
             origin="portal",

@@ -15,8 +15,9 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal, TypeVar, Union
+from typing import Any, Literal, TypeVar, Union
 
 from .lifecycle import Schedule
 
@@ -139,7 +140,7 @@ def to_json(value: Any) -> Any:
 
 
 def _load(kind: type[T], value: dict[str, Any]) -> T:
-    return _loader(kind)(value)  # type: ignore[no-any-return]
+    return _loader(kind)(value)
 
 
 def _same(value: Any) -> Any:

@@ -24,6 +24,10 @@ def _list(value: str | None) -> list[str] | None:
     return [part.strip().lower() for part in value.split(",") if part.strip()]
 
 
+def _corners(given: list[float]) -> tuple[float, float, float, float] | None:
+    return (given[0], given[1], given[2], given[3]) if len(given) == 4 else None
+
+
 @dataclass(frozen=True)
 class ServicePointQuery:
     country: str
@@ -53,7 +57,7 @@ class ServicePointQuery:
         box = [params.get(name) for name in BOX]
         if any(v is not None for v in box) and any(v is None for v in box):
             problems.extend(Problem("required", "A bounding box needs all four corners.", parameter=name)
-                            for name, v in zip(BOX, box) if v is None)
+                            for name, v in zip(BOX, box, strict=True) if v is None)
         general = _list(params.get("general_shop_type"))
         for value in general or []:
             if value not in GENERAL_SHOP_TYPES:
@@ -71,7 +75,7 @@ class ServicePointQuery:
             latitude=latitude, longitude=longitude, radius=params.get("radius"),
             address=params.get("address"), postal_code=params.get("postal_code"), city=params.get("city"),
             house_number=params.get("house_number"),
-            box=(box[0], box[1], box[2], box[3]) if box[0] is not None else None,
+            box=_corners([params[name] for name in BOX if params.get(name) is not None]),
             pudo_id=params.get("pudo_id"), shop_types=_list(params.get("shop_type")), general_shop_types=general,
             weight=params.get("weight"),
         )

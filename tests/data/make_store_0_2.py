@@ -38,7 +38,8 @@ def main() -> None:
     auth = basic(DEFAULT_KEY, DEFAULT_SECRET)
     ids = [client.post("/api/v3/returns", json=RETURN_BODY, headers=auth).json["return_id"]]
     portal = "/api/v2/brand/stroopwafel-co/return-portal"
-    found = client.get(f"{portal}/outgoing", query_string={"postal_code": "3511 AZ", "identifier": "3SSCRT10493821"}).json
+    found = client.get(f"{portal}/outgoing",
+                       query_string={"postal_code": "3511 AZ", "identifier": "3SSCRT10493821"}).json
     bearer = {"Authorization": "Bearer " + found["access_token"]}
     for changes in ({},
                     {"refund": {"refund_type": {"code": "exchange"}, "message": "Size M please"},
@@ -52,7 +53,8 @@ def main() -> None:
     body = portal_body(found, reason=11, service_point={"id": found["service_point"]["id"]}, refund=None,
                        products=[{"product_id": "DDL-VASE-03", "quantity": 1}])
     for outcome in (True, False, None):
-        created = client.post(f"{paid}/incoming", json=body, headers={"Authorization": "Bearer " + found["access_token"]})
+        created = client.post(f"{paid}/incoming", json=body,
+                              headers={"Authorization": "Bearer " + found["access_token"]})
         ids.append(created.json["return"])
         if outcome is not None:
             client.post(f"/__admin/returns/{ids[-1]}/payment", json={"paid": outcome})
