@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.core.failures import FailureGroup
 
 from mock_server import Settings, create_app
-from mock_server.returns import views
+from mock_server.returns import representations
 
 AUTH = {"Authorization": "Basic " + base64.b64encode(b"test_api_key_stroopwafel:test_api_secret_stroopwafel").decode()}
 EXCLUDED = [schemathesis.checks.positive_data_acceptance, schemathesis.checks.negative_data_rejection]
@@ -55,7 +55,7 @@ def test_fuzzing_catches_a_broken_server(tmp_path: Path, monkeypatch: pytest.Mon
         "to_address": {"name": "A", "address_line_1": "B", "postal_code": "1013 AB", "city": "C", "country_code": "NL"},
         "ship_with": {"shipping_product_code": "postnl:standard/return"}, "weight": {"value": 1, "unit": "kg"}})
     assert created.status_code == 201
-    original = views.v3_return
+    original = representations.v3_return
 
     def broken(*args, **kwargs):
         view = original(*args, **kwargs)
