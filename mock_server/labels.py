@@ -7,6 +7,7 @@ second to import, and the server must start fast and pay that only when a label 
 from __future__ import annotations
 
 import datetime
+import functools
 import io
 import unicodedata
 from dataclasses import dataclass
@@ -62,7 +63,13 @@ def render_label(data: LabelData, paper_size: str = "a6") -> bytes:
     """
     if paper_size not in PAPER_SIZES:
         raise ValueError(f"paper_size must be one of {PAPER_SIZES}, got {paper_size!r}")
+    return _rendered(data, paper_size)
 
+
+# A label is downloaded again and again (each collo, each paper size, by every client that asks):
+# the same data gives the same bytes, so the last few PDFs are kept (each some kilobytes).
+@functools.lru_cache(maxsize=64)
+def _rendered(data: LabelData, paper_size: str) -> bytes:
     from reportlab.pdfgen.canvas import Canvas
 
     page = _A6 if paper_size == "a6" else _A4

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from mock_server import labels
 from mock_server.labels import LabelAddress, LabelData, render_label
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -128,11 +129,23 @@ def test_a4_label_sits_in_top_left_quarter() -> None:
 
 
 def test_deterministic_bytes() -> None:
-    """The same data renders to identical bytes; another tracking number changes them."""
-    assert render_label(DATA) == render_label(DATA)
-    assert render_label(DATA, "a4") == render_label(DATA, "a4")
+    """The same data renders to identical bytes (drawn anew, not the kept PDF); another tracking
+    number changes them."""
+    first, first_a4 = render_label(DATA), render_label(DATA, "a4")
+    labels._rendered.cache_clear()
+    assert render_label(DATA) == first
+    assert render_label(DATA, "a4") == first_a4
     assert render_label(DATA) != render_label(dataclasses.replace(DATA, tracking_number="3SSCRT28311690"))
     assert render_label(DATA) != render_label(DATA, "a4")
+
+
+def test_a_label_asked_again_is_not_drawn_again() -> None:
+    """The PDF of the same data and paper size is kept: a second download costs no drawing."""
+    labels._rendered.cache_clear()
+    drawn = render_label(DATA, "a4")
+    assert render_label(DATA, "a4") is drawn
+    assert labels._rendered.cache_info().hits == 1
+    assert render_label(dataclasses.replace(DATA, tracking_number="3SSCRT28311690"), "a4") != drawn
 
 
 def test_deterministic_across_processes() -> None:
