@@ -99,3 +99,22 @@ def test_head_and_body_leave_in_one_call(monkeypatch) -> None:
     response.write(b"hello")
     response.write(b"world")
     assert pieces.calls[1:] == [b"hello", b"world"] and pieces.calls[0].endswith(b"\r\n\r\n")
+
+
+def test_a_page_is_read_again_only_after_a_write(client, auth, create_return, monkeypatch) -> None:
+    """The last pages are kept until anyone writes: a repeated list reads no rows, and a return
+    created in between is listed at once."""
+    from mock_server.returns.models import ReturnsBackend
+
+    scans = []
+    scan = ReturnsBackend._scan
+    monkeypatch.setattr(ReturnsBackend, "_scan", lambda self, *a, **k: (scans.append(1), scan(self, *a, **k))[1])
+    first = create_return()["return_id"]
+    url = LIST_URL + "&page_size=5"
+    assert [r["id"] for r in client.get(url, headers=auth).json["data"]] == [first]
+    read = len(scans)
+    assert [r["id"] for r in client.get(url, headers=auth).json["data"]] == [first]
+    assert len(scans) == read
+    second = create_return()["return_id"]
+    assert [r["id"] for r in client.get(url, headers=auth).json["data"]] == [second, first]
+    assert len(scans) > read

@@ -29,6 +29,8 @@ KG_PER_UNIT = {"kg": 1.0, "g": 0.001, "lbs": 0.45359237, "oz": 0.028349523125}
 CM_PER_UNIT = {"cm": 1.0, "mm": 0.1, "m": 100.0, "yd": 91.44, "ft": 30.48, "in": 2.54}
 EXTERNAL_REFERENCE_TAKEN = "External reference has already been used in another return."
 SCAN_BATCH = 200
+# Pages kept per thread until the next write (each holds its returns, a few kilobytes each).
+PAGES_KEPT = 16
 # A list page holds at most this many bytes of stored returns (at least one return): a page of
 # 100 returns of a megabyte each must not cost a worker 100 MB. The rest follows on the next page.
 PAGE_BYTE_BUDGET = 2_000_000
@@ -296,7 +298,23 @@ class ReturnsBackend:
                             ReturnData.from_json(stored.data), parcels, stored.size)
 
     def page(self, account: Account, *, cursor: Cursor, page_size: int, where: ListFilter) -> Page:
-        """One keyset page, newest first; `next`/`previous` cursors pivot on return ids."""
+        """One keyset page, newest first; `next`/`previous` cursors pivot on return ids.
+
+        Without a status filter a page depends on the stored rows alone, so the last few pages
+        read are kept until anyone writes (a client polling its list reads no rows again)."""
+        if where.parent_status is not None:
+            return self._page(account, cursor=cursor, page_size=page_size, where=where)
+        kept: dict[Any, Page] = self._store.cached(("pages",), dict)
+        key = (account.id, cursor, page_size, where.from_ts, where.to_ts)
+        page = kept.get(key)
+        if page is None:
+            page = self._page(account, cursor=cursor, page_size=page_size, where=where)
+            if len(kept) >= PAGES_KEPT:
+                kept.clear()
+            kept[key] = page
+        return page
+
+    def _page(self, account: Account, *, cursor: Cursor, page_size: int, where: ListFilter) -> Page:
         now = self._clock.now(account)
         keep = self._predicate(where, now)
         if not cursor.reverse:
