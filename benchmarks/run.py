@@ -40,7 +40,6 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -310,8 +309,10 @@ def main() -> int:
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing: apt-get install -y wrk")
     peers = args.only if args.only is not None else ["wiremock", "prism", "mockoon"]
-    if ("prism" in peers and not Path(args.prism).exists()) or ("mockoon" in peers and not Path(args.mockoon).exists()) \
-            or ("wiremock" in peers and not list(WIREMOCK_JAR.glob("wiremock-standalone-*.jar"))):
+    missing = (("prism" in peers and not Path(args.prism).exists())
+               or ("mockoon" in peers and not Path(args.mockoon).exists())
+               or ("wiremock" in peers and not list(WIREMOCK_JAR.glob("wiremock-standalone-*.jar"))))
+    if missing:
         sys.exit("Prism, Mockoon or WireMock is missing: npm ci --prefix benchmarks")
     if "wiremock" in peers and shutil.which(args.java) is None:
         sys.exit("Java is missing: apt-get install -y openjdk-17-jre-headless")
@@ -411,8 +412,10 @@ def ratios(report: dict[str, Any]) -> dict[str, float]:
 
 def summary(report: dict[str, Any]) -> str:
     names = [name for name in ("fake", "wiremock", "prism", "mockoon") if name in report]
-    cell: Callable[[dict[str, Any], str], str] = lambda r, e: (
-        f"{r[e]['requests_per_second']:,.0f}/s p50 {r[e]['p50_ms']} p99 {r[e]['p99_ms']}" if e in r else "-")
+
+    def cell(r: dict[str, Any], e: str) -> str:
+        return f"{r[e]['requests_per_second']:,.0f}/s p50 {r[e]['p50_ms']} p99 {r[e]['p99_ms']}" if e in r else "-"
+
     lines = [" | ".join(["", *names]),
              " | ".join(["startup s", *(str(report[n]["startup_seconds"]) for n in names)]),
              " | ".join(["memory MB (RSS / PSS)", *(f'{report[n]["rss_mb"]} / {report[n]["pss_mb"]}' for n in names)])]

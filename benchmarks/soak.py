@@ -2,8 +2,8 @@
 
     python benchmarks/soak.py [--returns 100000] [--minutes 10]   # writes benchmarks/results/soak.json
 
-1. Serve a fresh store holding one page of returns (40); measure (wrk -t2 -c16) a returns list page, a return by id and an
-   outgoing lookup.
+1. Serve a fresh store holding one page of returns (40); measure (wrk -t2 -c16) a returns list page, a return by id
+   and an outgoing lookup.
 2. Add the returns (rows written straight into the store, as the API would store them),
    and measure the same three again.
 3. Loop over the same endpoints for --minutes, sampling each worker's resident memory.
@@ -25,7 +25,7 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import BASIC, KEY, RETURN, ROOT, SECRET, children, free_port, rss_mb, wait_for, wrk  # noqa: E402
+from run import BASIC, KEY, RETURN, ROOT, SECRET, children, free_port, rss_mb, wait_for, wrk
 
 HERE = Path(__file__).resolve().parent
 
@@ -75,8 +75,9 @@ def main() -> int:
     try:
         wait_for(base + "/__admin/health", {}, time.monotonic())
         # The baseline store holds one full page (40 returns), so both pages carry the same work.
-        rid = [requests.post(base + "/api/v3/returns", json=RETURN, auth=(KEY, SECRET)).json()["return_id"]
-               for _ in range(40)][0]
+        rids = [requests.post(base + "/api/v3/returns", json=RETURN, auth=(KEY, SECRET)).json()["return_id"]
+                for _ in range(40)]
+        rid = rids[0]
         empty = measure(base, rid, args.seconds)
         started = time.monotonic()
         fill(db, rid, args.returns)

@@ -10,8 +10,9 @@ have added them. An answer with a status the operation does not document is a
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any
 
 from jsonschema.exceptions import ValidationError
 
@@ -173,5 +174,5 @@ def describe(findings: Iterable[Finding], limit: int = 15) -> str:
     lines = [f"{f.endpoint} {f.path or '/'} [{f.kind}] {f.detail}" + (f" (x{f.count})" if f.count > 1 else "")
              for f in findings]
     if len(lines) > limit:
-        lines = lines[:limit] + [f"... and {len(lines) - limit} more"]
+        lines = [*lines[:limit], f"... and {len(lines) - limit} more"]
     return "\n".join(lines)

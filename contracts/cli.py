@@ -19,9 +19,10 @@ import shlex
 import signal
 import sys
 import threading
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from . import extra
 from .runner.options import IDENTIFIERS, OPTIONS, RUN, TARGET, Option, Options
@@ -141,9 +142,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     env_note = f" (with the credentials in {', '.join(moved)})" if moved else ""
     try:
         ctx = build_context(options, notice=lambda line: None if args.quiet else print(line, file=sys.stderr))
-    except PreflightFailed as failed:
-        print(f"sendcloud-contracts: {failed}", file=sys.stderr, flush=True)
-        return failed.code
+    except PreflightFailed as refused:
+        print(f"sendcloud-contracts: {refused}", file=sys.stderr, flush=True)
+        return refused.code
     except (OSError, ValueError) as exc:  # --return-body unreadable or not JSON
         print(f"sendcloud-contracts: --return-body: {exc}", file=sys.stderr)
         return 2
@@ -207,16 +208,16 @@ def cmd_drift(args: argparse.Namespace) -> int:
         options = replace(options_from(args), read_only=True)  # drift only reads: no account of its own either
         try:
             ctx = build_context(options, notice=lambda line: print(line, file=sys.stderr))
-        except PreflightFailed as failed:
-            print(f"sendcloud-contracts: {failed}", file=sys.stderr)
-            if failed.code == UNREACHABLE:  # the reports still say so, for CI artefacts
+        except PreflightFailed as refused:
+            print(f"sendcloud-contracts: {refused}", file=sys.stderr)
+            if refused.code == UNREACHABLE:  # the reports still say so, for CI artefacts
                 target = make_transport(options)
                 redact = target.redact
-                report = DriftReport(target.describe(), [Finding("GET /", "", "unreachable", ERROR, str(failed))],
+                report = DriftReport(target.describe(), [Finding("GET /", "", "unreachable", ERROR, str(refused))],
                                      [{"endpoint": "GET /", "status": None, "findings": 1}])
                 _write_drift(args, report, redact)
                 target.close()
-            return failed.code
+            return refused.code
         redact = ctx.transport.redact
         try:
             report = live_drift(ctx)

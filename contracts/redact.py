@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 MASK = "[REDACTED]"
 # Authorization header values as they appear in curl commands, reprs and messages.

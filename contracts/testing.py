@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import threading
-from typing import Any, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
@@ -23,7 +24,7 @@ DRIFTS = {
 class _QuietHandler(WSGIRequestHandler):
     """No access log: request lines carry portal tokens in their query strings."""
 
-    def log(self, type: str, message: str, *args: Any) -> None:  # noqa: A002 - werkzeug's signature
+    def log(self, type: str, message: str, *args: Any) -> None:  # werkzeug's signature
         return
 
 
@@ -42,7 +43,7 @@ class ServedApp:
         self._server.server_close()
         self._thread.join(timeout=5)
 
-    def __enter__(self) -> "ServedApp":
+    def __enter__(self) -> ServedApp:
         return self
 
     def __exit__(self, *exc: object) -> None:

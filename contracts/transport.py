@@ -11,9 +11,10 @@ from __future__ import annotations
 import base64
 import json
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import requests
@@ -71,6 +72,7 @@ class Transport(ABC):
     """What contracts use to reach the target; subclasses decide how bytes travel."""
 
     name = "transport"
+    base_url: str  # where the API lives; each transport sets it
 
     def __init__(self, api_key: str | None, api_secret: str | None, *, read_only: bool = False,
                  admin_token: str | None = None) -> None:
@@ -198,7 +200,7 @@ class Transport(ABC):
         answer = self.admin("POST", "/clock/advance", body)
         return answer.status == 200
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - a hook: only transports that hold connections override it
         """Release connections."""
 
 

@@ -2,9 +2,9 @@
 
 __version__ = "0.2.0"
 
-from .app import create_app  # noqa: E402
-from .config import Settings  # noqa: E402
-from .intercept import mock_sendcloud  # noqa: E402
-from .testing import SendcloudFake  # noqa: E402
+from .app import create_app
+from .config import Settings
+from .intercept import mock_sendcloud
+from .testing import SendcloudFake
 
 __all__ = ["SendcloudFake", "Settings", "__version__", "create_app", "mock_sendcloud"]

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from werkzeug.datastructures import Authorization
 
 from .errors import ApiError
 from .store import Conflict, Store, loads
-
 
 # Longest API key or secret that becomes an open account on first use.
 MAX_OPEN_CREDENTIAL = 128

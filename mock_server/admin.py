@@ -16,15 +16,15 @@ from .accounts import Account, UnknownAccount
 from .clock import ClockLimitError, iso
 from .errors import ApiError
 from .journal import Filter
-from .seeding import reset as reset_store
 from .operations import Reply, operation
+from .seeding import reset as reset_store
 
 bp = Blueprint("admin", __name__, url_prefix="/__admin")
 # Accounts /__admin/fixtures lists in full (fixture accounts first); the rest are counted.
 FIXTURES_ACCOUNTS_SHOWN = 100
 
 
-def state():  # noqa: ANN201 - the app's MockState
+def state():
     return current_app.extensions["sendcloud_mock"]
 
 

@@ -83,7 +83,7 @@ def install(app: Flask, *, token: str | None, allowed_hosts: Iterable[str]) -> N
         path = request.path
         if not path.startswith(ADMIN_PREFIX) or path in OPEN_ADMIN_PATHS:
             return
-        if expected is not None:
+        if expected is not None and token:  # (one implies the other; this tells mypy)
             given = request.environ.get("HTTP_AUTHORIZATION", "").strip().encode("latin-1", "replace")
             if not hmac.compare_digest(given, expected):
                 if session.signing_in() or session.cookie_matches(token):  # the inspector, in a browser

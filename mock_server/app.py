@@ -20,17 +20,17 @@ from .faults import Faults
 from .journal import RequestJournal
 from .journal import install as install_journal
 from .oauth import OAuthTokens
-from .seeding import load as load_fixtures
-from .seeding import seed
 from .operations import ResponseContractViolation, json_response
 from .portal.models import PortalBackend
 from .returns.models import ReturnsBackend
 from .scope import request_account
+from .seeding import load as load_fixtures
+from .seeding import seed
 from .service_points import ServicePointIndex
-from .tokens import TokenService
-from .webhooks import install as install_webhooks
 from .spec import ApiSpec
 from .store import Store, open_store
+from .tokens import TokenService
+from .webhooks import install as install_webhooks
 
 log = logging.getLogger("sendcloud_mock")
 
@@ -50,7 +50,7 @@ class SafeRequest(Request):
     decode (non-ASCII bytes, bad base64, not UTF-8) reads as no credentials, so it is a 401."""
 
     @property
-    def authorization(self) -> Authorization | None:  # type: ignore[override]
+    def authorization(self) -> Authorization | None:
         try:
             return super().authorization
         except (ValueError, UnicodeError, TypeError):
@@ -109,7 +109,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         points=points,
         portal=PortalBackend(store, returns, points),
         faults=Faults(store, clock),
-        journal=RequestJournal(store.path, size=settings.journal_size),
+        journal=RequestJournal(store.location, size=settings.journal_size),
         oauth=OAuthTokens(store, clock, accounts, ttl=settings.token_ttl),
     )
     admin_access.install(app, token=settings.admin_token, allowed_hosts=settings.allowed_host)
@@ -127,7 +127,7 @@ def _register_fault_injection(app: Flask) -> None:
     """Before anything else (auth included), apply the first matching fault rule."""
 
     @app.before_request
-    def _inject_fault():  # noqa: ANN202
+    def _inject_fault():
         app.extensions["sendcloud_mock"].store.begin_request()
         if request.path.startswith("/__admin"):
             return None
@@ -190,21 +190,22 @@ def error_style() -> Style:
 
 def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
-    def _api_error(error: ApiError):  # noqa: ANN202
+    def _api_error(error: ApiError):
         return json_response(error.render(error_style(), request.path), error.status, error.headers)
 
     @app.errorhandler(HTTPException)
-    def _http_error(error: HTTPException):  # noqa: ANN202
+    def _http_error(error: HTTPException):
         code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(error.code or 500, "invalid")
         detail = {404: "Not found.", 405: f'Method "{request.method}" not allowed.'}.get(
             error.code or 500, error.description or "Bad request.")
         api_error = ApiError.one(error.code or 500, code, detail)
-        headers = {"Allow": ", ".join(error.valid_methods)} if getattr(error, "valid_methods", None) else {}
+        allowed = getattr(error, "valid_methods", None)  # only a MethodNotAllowed has them
+        headers = {"Allow": ", ".join(allowed)} if allowed else {}
         return json_response(api_error.render(error_style(), request.path), error.code or 500, headers)
 
     store = app.extensions["sendcloud_mock"].store
 
-    def _storage(error: Exception):  # noqa: ANN202
+    def _storage(error: Exception):
         if not store.is_storage_failure(error):
             return _unexpected(error)
         log.error("the store refused a write on %s %s: %s", request.method, request.path, error)
@@ -220,7 +221,7 @@ def _register_error_handlers(app: Flask) -> None:
         app.register_error_handler(kind, _storage)
 
     @app.errorhandler(Exception)
-    def _unexpected(error: Exception):  # noqa: ANN202
+    def _unexpected(error: Exception):
         if app.testing or isinstance(error, ResponseContractViolation):
             # Surface the bug in the test (or the log) instead of hiding it behind a 500.
             log.error("response contract violated or unexpected error on %s %s", request.method, request.path,

@@ -75,7 +75,7 @@ def s10_check_digit(serial: str) -> str:
     """UPU S10 check digit for an 8-digit serial (weights 8,6,4,2,3,5,9,7, mod 11)."""
     if len(serial) != 8 or not serial.isdigit():
         raise ValueError(f"S10 serial must be 8 digits, got {serial!r}")
-    check = 11 - sum(int(d) * w for d, w in zip(serial, (8, 6, 4, 2, 3, 5, 9, 7))) % 11
+    check = 11 - sum(int(d) * w for d, w in zip(serial, (8, 6, 4, 2, 3, 5, 9, 7), strict=True)) % 11
     return {10: "0", 11: "5"}.get(check, str(check))
 
 

@@ -5,15 +5,14 @@ from __future__ import annotations
 import argparse
 import atexit
 import os
-import shutil
 import sys
 import tempfile
-from typing import Sequence
+from collections.abc import Sequence
 
 from . import __version__
 from .admin_access import is_loopback_bind
 from .config import Settings
-from .store import StoreRefused, check_db
+from .store import StoreRefused, check_db, remove_in_owner
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,7 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="with --open-accounts, at most this many accounts beyond the fixtures (default 10000)")
     serve.add_argument("--validate-responses", action="store_true", default=None,
                        help="check every response against its schema before sending it")
-    serve.add_argument("--admin-token", help="admin calls (all but GET /__admin/health) need Authorization: Bearer TOKEN")
+    serve.add_argument("--admin-token",
+                       help="admin calls (all but GET /__admin/health) need Authorization: Bearer TOKEN")
     serve.add_argument("--allowed-host", action="append", default=None, metavar="NAME",
                        help="without an admin token, also answer admin calls for this Host name (or *.suffix);"
                             " repeatable")
@@ -65,8 +65,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return health(args.url, args.timeout, args.wait)
     overrides = {name: getattr(args, name) for name in (
-        "host", "port", "workers", "threads", "max_connections", "db", "fixtures", "label_delay", "transit_delay", "delivery_delay",
-        "jwt_secret", "token_ttl",
+        "host", "port", "workers", "threads", "max_connections", "db", "fixtures",
+        "label_delay", "transit_delay", "delivery_delay", "jwt_secret", "token_ttl",
         "open_accounts", "max_open_accounts", "validate_responses", "log_level", "log_format", "admin_token")}
     if args.allowed_host:
         overrides["allowed_host"] = tuple(args.allowed_host)
@@ -89,7 +89,7 @@ def serve(settings: Settings) -> int:
     if settings.db is None:
         folder = tempfile.mkdtemp(prefix="sendcloud-mock-")
         master = os.getpid()
-        atexit.register(lambda: os.getpid() == master and shutil.rmtree(folder, ignore_errors=True))
+        atexit.register(remove_in_owner, folder, master)
         settings = settings.with_(db=os.path.join(folder, "store.sqlite3"))
     run(settings)
     return 0

@@ -29,7 +29,8 @@ LATEST = datetime(3000, 1, 1, tzinfo=timezone.utc).timestamp()
 
 
 class HasId(Protocol):
-    id: int
+    @property
+    def id(self) -> int: ...
 
 
 AccountRef = HasId | int | None

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import copy
 import math
-from itertools import islice
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from itertools import islice
+from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
@@ -91,15 +92,14 @@ def _convert(value: Any, wanted: list[str]) -> Any:
 def _set(node: Any, path: list[Any], value: Any) -> bool:
     """Put value at path inside node (in place); False when the path is not there."""
     for step in path[:-1]:
-        if isinstance(node, dict) and step in node:
-            node = node[step]
-        elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
+        in_list = isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node)
+        if (isinstance(node, dict) and step in node) or in_list:
             node = node[step]
         else:
             return False
     last = path[-1]
-    if isinstance(node, dict) and last in node or isinstance(node, list) and isinstance(last, int) \
-            and 0 <= last < len(node):
+    if (isinstance(node, dict) and last in node) or (isinstance(node, list) and isinstance(last, int)
+                                                     and 0 <= last < len(node)):
         node[last] = value
         return True
     return False

@@ -77,7 +77,7 @@ def allowed_methods(path: str) -> list[str]:
         except HTTPException:
             return []
         methods.append(method)
-    return methods + ["OPTIONS"] if methods else []
+    return [*methods, "OPTIONS"] if methods else []
 
 
 def install(app: Flask) -> None:

@@ -13,8 +13,9 @@ operation's documented error schema.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Literal
+from typing import Any, Literal
 
 Style = Literal["v3", "v2", "portal"]
 
@@ -82,7 +83,7 @@ class ApiError(Exception):
     body: Any = None
 
     @classmethod
-    def one(cls, status: int, code: str, detail: str, **where: Any) -> "ApiError":
+    def one(cls, status: int, code: str, detail: str, **where: Any) -> ApiError:
         headers = where.pop("headers", None) or {}
         return cls(status, [Problem(code, detail, **where)], headers)
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 import fnmatch
 import math
 import random
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from .clock import Clock
 from .store import Store, loads
@@ -71,7 +72,7 @@ class Faults:
                     owner = account()
                 if owner is None or owner[0] != rule["account"]:
                     continue
-            if rule.get("probability", 1.0) < 1.0 and random.random() >= rule["probability"]:  # noqa: S311
+            if rule.get("probability", 1.0) < 1.0 and random.random() >= rule["probability"]:
                 continue
             hit = self._take(rule_id, rule, owner[1] if rule.get("account") is not None else None)
             if hit is not None:

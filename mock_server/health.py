@@ -13,7 +13,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 WILDCARDS = {"", "0.0.0.0", "::", "[::]", "*"}
 # A fake whose admin API is protected (--admin-token) is asked with its token.

@@ -19,13 +19,14 @@ import io
 import tempfile
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
 from .testing import SendcloudFake, WsgiAdminClient, default_account_key
 
 # Sendcloud's API hosts: the panel (returns, portal), service points, and OAuth2's token endpoint.
-HOSTS = {host: f"https://{host}" for host in ("panel.sendcloud.sc", "servicepoints.sendcloud.sc", "account.sendcloud.com")}
+HOSTS = {host: f"https://{host}"
+         for host in ("panel.sendcloud.sc", "servicepoints.sendcloud.sc", "account.sendcloud.com")}
 # Hop-by-hop and framing headers: the in-process call frames its own body.
 _DROPPED = {"host", "content-length", "transfer-encoding", "connection"}
 
@@ -36,11 +37,12 @@ class _Active:
     """The fakes of the open mock_sendcloud() blocks (innermost last) and the originals they patched."""
 
     lock = threading.RLock()
-    fakes: list[Any] = []
-    originals: dict[str, Any] = {}
+    fakes: ClassVar[list[Any]] = []
+    originals: ClassVar[dict[str, Any]] = {}
 
 
-def _answer(method: str, url: str, headers: list[tuple[str, str]], body: bytes) -> tuple[int, list[tuple[str, str]], bytes] | None:
+def _answer(method: str, url: str, headers: list[tuple[str, str]],
+            body: bytes) -> tuple[int, list[tuple[str, str]], bytes] | None:
     """The fake's answer to a request for one of Sendcloud's hosts; None for any other host."""
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
@@ -100,7 +102,7 @@ def _requests_response(adapter: Any, request: Any, status: int, headers: list[tu
     response.encoding = get_encoding_from_headers(response.headers)
     response.raw = io.BytesIO(data)
     response._content = data
-    response._content_consumed = True
+    response._content_consumed = True  # type: ignore[attr-defined]  # requests' own flag, not in its stubs
     response.url = request.url
     response.request = request
     response.connection = adapter
@@ -130,7 +132,8 @@ def _patch_httpx() -> None:
     async def handle_async_request(self: Any, request: Any) -> Any:
         body = await request.aread()
         # The fake may sleep (a fault's delay): answer in a thread, so the event loop keeps running.
-        answered = await asyncio.to_thread(_answer, request.method, str(request.url), request.headers.multi_items(), body)
+        answered = await asyncio.to_thread(_answer, request.method, str(request.url),
+                                           request.headers.multi_items(), body)
         if answered is None:
             return await async_original(self, request)
         return httpx.Response(answered[0], headers=answered[1], content=answered[2], request=request)
@@ -153,7 +156,7 @@ def _unpatch() -> None:
 
 # -- the public API ------------------------------------------------------------------------
 
-class mock_sendcloud:  # noqa: N801 - named like moto's mock_aws, which users know
+class mock_sendcloud:  # lower case like moto's mock_aws, which users know
     """Answer Sendcloud's hosts from a fresh in-process fake, as a context manager or a decorator.
 
         with mock_sendcloud() as fake:
@@ -181,7 +184,7 @@ class mock_sendcloud:  # noqa: N801 - named like moto's mock_aws, which users kn
                 _patch_requests()
                 _patch_httpx()
             _Active.fakes.append(self._app)
-        status, account = admin("GET", f"/__admin/accounts/{default_account_key(admin)}", None, {})
+        _status, account = admin("GET", f"/__admin/accounts/{default_account_key(admin)}", None, {})
         return SendcloudFake(admin, HOSTS["panel.sendcloud.sc"], account, scoped=False)
 
     def __exit__(self, *exc: object) -> None:

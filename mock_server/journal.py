@@ -250,7 +250,7 @@ def entry(mock: Any, response: Response) -> dict[str, Any]:
         named = request_account(mock.store, request)
         key, account_id = named if named else (None, None)
     request_body, request_cut = mock.journal.body(body_for_hooks(mock.settings.max_body_bytes) or b"")
-    answer, answer_cut = (mock.journal.body(response.get_data()) if response.mimetype.endswith("json")
+    answer, answer_cut = (mock.journal.body(response.get_data()) if (response.mimetype or "").endswith("json")
                           and not response.direct_passthrough and not response.is_streamed else (None, False))
     status = response.status_code
     return {

@@ -13,8 +13,9 @@ import math
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from flask import Response, current_app, g, request
 
@@ -89,8 +90,10 @@ def parse_parameters(op: Operation, path_args: Mapping[str, Any]) -> dict[str, A
         if errors:
             if param.location == "path":
                 raise ApiError.one(404, "not_found", "Not found.")
-            where = {"parameter": param.name} if param.location == "query" else {"header": param.name}
-            problems.extend(problems_from(errors, **where))
+            if param.location == "query":
+                problems.extend(problems_from(errors, parameter=param.name))
+            else:
+                problems.extend(problems_from(errors, header=param.name))
             continue
         values[param.name] = value
     if problems:
@@ -101,12 +104,12 @@ def parse_parameters(op: Operation, path_args: Mapping[str, Any]) -> dict[str, A
 def _parameter_errors(param: Parameter, value: Any) -> list[Any]:
     """Schema errors of one parameter value; the same values recur, so answers are remembered."""
     if isinstance(value, (str, int, float, bool)) and (len(value) < 200 if isinstance(value, str) else True):
-        return _remembered_errors(param, type(value), value)
+        return _remembered_errors(param, type(value).__name__, value)  # True, 1 and 1.0 are equal keys
     return list(param.validator.iter_errors(value))
 
 
 @functools.lru_cache(maxsize=4096)
-def _remembered_errors(param: Parameter, kind: type, value: Any) -> list[Any]:
+def _remembered_errors(param: Parameter, kind: str, value: Any) -> list[Any]:
     return list(param.validator.iter_errors(value))
 
 
@@ -145,7 +148,8 @@ def _coerce(param: Parameter, raw: str) -> Any:
 
 
 def _type_name(param: Parameter) -> str:
-    return {"integer": "integer", "number": "number", "boolean": "boolean"}.get(param.schema.get("type"), "value")
+    kind = param.schema.get("type")
+    return kind if kind in ("integer", "number", "boolean") else "value"
 
 
 def _param_problem(param: Parameter, code: str, detail: str) -> Problem:
@@ -155,12 +159,15 @@ def _param_problem(param: Parameter, code: str, detail: str) -> Problem:
 
 
 def parse_body(op: Operation, max_bytes: int) -> Any:
+    validator = op.body_validator
+    if validator is None:  # the operation documents no body
+        return None
     length = request.content_length
     if length is not None and length > max_bytes:
         raise _too_large(max_bytes)
     if op.body_optional and not length and not request.headers.get("Transfer-Encoding"):
-        body = {}
-        errors = list(op.body_validator.iter_errors(body))  # type: ignore[union-attr]
+        body: Any = {}
+        errors = list(validator.iter_errors(body))
         if errors:
             raise ApiError(400, problems_from(errors))
         return body
@@ -171,8 +178,8 @@ def parse_body(op: Operation, max_bytes: int) -> Any:
                            header="Content-Type")
     body = decode_json(read_body(max_bytes))
     if op.liberal_input:
-        body = coerce(op.body_validator, body)  # type: ignore[arg-type]
-    errors = list(op.body_validator.iter_errors(body))  # type: ignore[union-attr]
+        body = coerce(validator, body)
+    errors = list(validator.iter_errors(body))
     if errors:
         raise ApiError(400, problems_from(errors))
     return body
@@ -227,7 +234,7 @@ def read_body(max_bytes: int) -> bytes:
                            pointer="", headers={"Connection": "close"})
     data = b"".join(pieces)
     # Later readers (request.get_data(), get_json()) see the body read here, not a drained stream.
-    request._cached_data = data  # noqa: SLF001 - werkzeug's own cache of get_data()
+    request._cached_data = data
     return data
 
 
@@ -259,7 +266,8 @@ def decode_json(raw: bytes) -> Any:
         text = raw.decode("utf-8")
         body = json.loads(text, parse_constant=_refuse_constant)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        detail = "JSON parse error - " + (str(exc)[:120] if not isinstance(exc, RecursionError) else "nested too deeply")
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:120]
+        detail = "JSON parse error - " + reason
         raise ApiError.one(400, "parse_error", detail, pointer="") from None
     if "\\u" in text:  # only escapes can smuggle a lone surrogate past the decoder
         where = _lone_surrogate(body, [])

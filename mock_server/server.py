@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-import time
+from collections.abc import MutableMapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -28,7 +28,7 @@ TEXT_ACCESS_FORMAT = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms'
 class TextAccessLogger(Logger):
     """The text access line, written with one system call (gunicorn's formatter costs more)."""
 
-    def access(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> None:
+    def access(self, resp: Any, req: Any, environ: MutableMapping[str, Any], request_time: Any) -> None:
         query = redact.query(environ.get("QUERY_STRING", ""))
         target = environ.get("PATH_INFO", "") + ("?" + query if query else "")
         if self.cfg.accesslog != "-":
@@ -48,7 +48,7 @@ class TextAccessLogger(Logger):
 class JsonAccessLogger(Logger):
     """One JSON object per request on the access log (values escaped, unlike a format string)."""
 
-    def access(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> None:
+    def access(self, resp: Any, req: Any, environ: MutableMapping[str, Any], request_time: Any) -> None:
         if not (self.cfg.accesslog or self.cfg.logconfig or self.cfg.syslog):
             return
         line = {
@@ -136,7 +136,10 @@ def _gevent_worker_class() -> type:
         """Accepts like gevent's, but after taking a connection while already holding a few,
         pauses accepting for a moment so an idler sibling worker takes the next one. Clients
         open their keep-alive connections all at once (test suites, wrk), and without this one
-        worker can end up with all of them while the other idles, halving throughput."""
+        worker can end up with all of them while the other idles, halving throughput.
+
+        It overrides gevent's private accept loop (`_do_read`, `_watcher`,
+        `_start_accepting_if_started`), which gevent's stubs do not describe: hence the ignores."""
 
         balance = False
 
@@ -144,18 +147,19 @@ def _gevent_worker_class() -> type:
             # Few connections: one accept at a time (and a pause, below). Many (a crowd of slow
             # clients): accept in bursts, so a request behind them in the backlog is reached soon.
             self.max_accept = 1 if self._held() <= BALANCE_BELOW else 100
-            super()._do_read()
+            super()._do_read()  # type: ignore[misc]
 
         def _held(self) -> int:
-            return self.pool.size - self.pool.free_count() if self.pool is not None else 0
+            return (self.pool.size or 0) - self.pool.free_count() if self.pool is not None else 0
 
         def do_handle(self, *args: Any) -> None:
             super().do_handle(*args)
             held = self._held()
-            if self.balance and 1 < held <= BALANCE_BELOW and self._watcher is not None:
+            if self.balance and 1 < held <= BALANCE_BELOW and self._watcher is not None:  # type: ignore[attr-defined]
                 self.stop_accepting()
                 self._timer = self.loop.timer(0.0002 * held)
-                self._timer.start(self._start_accepting_if_started)
+                # (the stubs make `update` required; gevent defaults it)
+                self._timer.start(self._start_accepting_if_started)  # type: ignore[attr-defined, call-arg]
 
     class FakeGeventWorker(ggevent.GeventWorker):
         def init_process(self) -> None:
@@ -169,12 +173,11 @@ def _gevent_worker_class() -> type:
 
         def run(self) -> None:
             BalancedStreamServer.balance = self.cfg.workers > 1
-            ggevent.StreamServer = BalancedStreamServer
+            ggevent.StreamServer = BalancedStreamServer  # type: ignore[attr-defined]  # gunicorn's import of it
             super().run()
 
         def patch(self) -> None:
             import socket
-
             import warnings
 
             from gevent import monkey
@@ -183,8 +186,9 @@ def _gevent_worker_class() -> type:
                 # ssl was imported before the fork (jwt imports it); the fake makes no TLS calls itself.
                 warnings.simplefilter("ignore", monkey.MonkeyPatchWarning)
                 monkey.patch_all(thread=False)
-            self.sockets = [socket.socket(s.FAMILY, socket.SOCK_STREAM, fileno=s.sock.detach())
-                            for s in self.sockets]
+            # gunicorn's listeners are its own socket wrappers (the stubs say plain sockets).
+            listeners: list[Any] = self.sockets
+            self.sockets = [socket.socket(s.FAMILY, socket.SOCK_STREAM, fileno=s.sock.detach()) for s in listeners]
 
     return FakeGeventWorker
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 from urllib.parse import urljoin
 
 from jsonschema import Draft202012Validator
@@ -105,7 +106,7 @@ class ApiSpec:
             body_validator = self.validator(schema)
         op = Operation(raw["operationId"], method.upper(), path, parameters, body_validator,
                        liberal_input=path.startswith(LIBERAL_PREFIXES),
-                       body_optional=bool(body) and body.get("required") is False)
+                       body_optional=body is not None and body.get("required") is False)
         for status, response in raw.get("responses", {}).items():
             content = response.get("content") or {}
             for media_type, media in content.items():
@@ -171,9 +172,9 @@ def _object_shape(fields: list[tuple[str, Shape, bool, bool, Any]]) -> Shape:
             for name, sub, nullable, has_default, default in fields]
 
     def shape(value: Any) -> Any:
-        if not isinstance(value, dict):
-            if not isinstance(value, Mapping):
-                return value
+        # dict first: the common case, and cheaper than the Mapping ABC check.
+        if not isinstance(value, dict) and not isinstance(value, Mapping):
+            return value
         out = {}
         get = value.get
         for name, sub, nullable, has_default, plain_default, copy_default, default in plan:
@@ -247,34 +248,35 @@ def problems_from(errors: Iterable[ValidationError], *, parameter: str | None = 
 
 def _describe(error: ValidationError) -> tuple[str, str]:
     kind = error.validator
+    value: Any = error.validator_value
     if kind == "type" and error.instance is None:
         return "null", "This field may not be null."
     if kind == "type":
-        wanted = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        wanted = value if isinstance(value, list) else [value]
         names = " or ".join("a valid " + ("number" if w == "number" else w) for w in wanted if w != "null")
         return "invalid", f"Expected {names or 'null'}."
     if kind == "enum":
-        choices = ", ".join(json.dumps(v) for v in error.validator_value)
+        choices = ", ".join(json.dumps(v) for v in value)
         return "invalid_choice", f"{_short(error.instance)} is not a valid choice. Valid choices: {choices}."
     if kind in ("minimum", "exclusiveMinimum"):
         relation = "greater than or equal to" if kind == "minimum" else "greater than"
-        return "min_value", f"Ensure this value is {relation} {error.validator_value}."
+        return "min_value", f"Ensure this value is {relation} {value}."
     if kind == "maximum":
-        return "invalid", f"Ensure this value is less than or equal to {error.validator_value}."
+        return "invalid", f"Ensure this value is less than or equal to {value}."
     if kind == "minLength":
-        if error.validator_value == 1:
+        if value == 1:
             return "invalid", "This field may not be blank."
-        return "invalid", f"Ensure this field has at least {error.validator_value} characters."
+        return "invalid", f"Ensure this field has at least {value} characters."
     if kind == "maxLength":
-        return "invalid", f"Ensure this field has no more than {error.validator_value} characters."
+        return "invalid", f"Ensure this field has no more than {value} characters."
     if kind == "minItems":
-        return "invalid", f"Ensure this list has at least {error.validator_value} items."
+        return "invalid", f"Ensure this list has at least {value} items."
     if kind == "maxItems":
-        return "invalid", f"Ensure this list has no more than {error.validator_value} items."
+        return "invalid", f"Ensure this list has no more than {value} items."
     if kind == "pattern":
         return "invalid", "This value does not have the expected format."
     if kind == "format":
-        return "invalid", f"Enter a valid {error.validator_value}."
+        return "invalid", f"Enter a valid {value}."
     return "invalid", "Invalid value."
 
 

@@ -34,7 +34,8 @@ class AdminClient:
         self._token = admin_token
         self._timeout = timeout
 
-    def __call__(self, method: str, path: str, body: Any = None, query: dict[str, Any] | None = None) -> tuple[int, Any]:
+    def __call__(self, method: str, path: str, body: Any = None,
+                 query: dict[str, Any] | None = None) -> tuple[int, Any]:
         target = self.url + path + ("?" + urllib.parse.urlencode(_query(query)) if query else "")
         data = None if body is None else json.dumps(body).encode()
         headers = {"Accept": "application/json"}
@@ -42,9 +43,9 @@ class AdminClient:
             headers["Content-Type"] = "application/json"
         if self._token:
             headers["Authorization"] = f"Bearer {self._token}"
-        request = urllib.request.Request(target, data=data, method=method, headers=headers)  # noqa: S310 - a URL we were given
+        request = urllib.request.Request(target, data=data, method=method, headers=headers)
         try:
-            with urllib.request.urlopen(request, timeout=self._timeout) as answer:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=self._timeout) as answer:
                 return answer.status, _json(answer.read())
         except urllib.error.HTTPError as refused:
             return refused.code, _json(refused.read())
@@ -56,7 +57,8 @@ class WsgiAdminClient:
     def __init__(self, app: Any) -> None:
         self._app = app
 
-    def __call__(self, method: str, path: str, body: Any = None, query: dict[str, Any] | None = None) -> tuple[int, Any]:
+    def __call__(self, method: str, path: str, body: Any = None,
+                 query: dict[str, Any] | None = None) -> tuple[int, Any]:
         answer = self._app.test_client().open(path, method=method, json=body, query_string=_query(query or {}))
         return answer.status_code, answer.get_json(silent=True)
 
@@ -209,7 +211,8 @@ class InProcessServer:
 
 
 def _query(query: dict[str, Any] | None) -> dict[str, Any]:
-    return {k: ("true" if v is True else "false" if v is False else v) for k, v in (query or {}).items() if v is not None}
+    return {k: ("true" if v is True else "false" if v is False else v)
+            for k, v in (query or {}).items() if v is not None}
 
 
 def _json(raw: bytes) -> Any:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import base64
 import copy
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from flask import Flask

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from mock_server import Settings, create_app
-
 from conftest import LIST_URL, basic
+
+from mock_server import Settings, create_app
 
 
 def test_health_names_versions(client) -> None:
@@ -134,8 +134,9 @@ def test_taken_ids_in_a_new_account_are_409(client) -> None:
 
 def test_health_reports_the_packaged_version(client) -> None:
     """The version health and --version report is the one pyproject.toml releases."""
-    import tomllib
     from pathlib import Path
+
+    import tomllib
 
     released = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"]["version"]
     assert client.get("/__admin/health").json["version"] == released

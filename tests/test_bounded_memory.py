@@ -113,7 +113,7 @@ def test_worker_memory_stays_small_through_body_and_cache_attacks() -> None:
                                                       capture_output=True, text=True).stdout.split()]
         session = requests.Session()
         good = basic("test_api_key_stroopwafel", "test_api_secret_stroopwafel")
-        for n in range(15):  # bodies just under, at and over the limit, declared and streamed
+        for _ in range(15):  # bodies just under, at and over the limit, declared and streamed
             session.post(server.url + "/api/v3/returns", data=b'{"a": "' + b"x" * 990_000 + b'"}',
                          headers={**good, "Content-Type": "application/json"}, timeout=30)
             session.post(server.url + "/api/v3/returns", data=(b"x" * 65536 for _ in range(40)),

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_portal import PORTAL, bearer, create, lookup, portal_body
 
 from mock_server import Settings, create_app
 from mock_server.config import resource_dir
-from test_portal import PORTAL, bearer, create, lookup, portal_body
 
 
 @pytest.fixture

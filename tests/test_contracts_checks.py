@@ -8,18 +8,17 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import RETURN_BODY, UPSTREAM
 from hypothesis import HealthCheck, given, settings
 
-from contracts.contracts.bodies import names_field, tame
 from contracts.checks import ERROR, INFO, schema_findings, unknown_fields
+from contracts.contracts.bodies import names_field, tame
 from contracts.contracts.generation import body_strategy, mutations
 from contracts.redact import Redactor
 from contracts.spec_diff import compare_with, load_document
 from contracts.transport import WriteRefused, WsgiTransport
 from mock_server.config import resource_dir
 from mock_server.spec import ApiSpec
-
-from conftest import RETURN_BODY, UPSTREAM
 
 SPEC = ApiSpec(resource_dir("schemas"))
 RETURN = {"$ref": "returns-v3/return.json"}

@@ -6,16 +6,16 @@ import json
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
+from conftest import RETURN_BODY, UPSTREAM, basic
 
 from contracts.cli import main
 from contracts.testing import DRIFTS, ServedApp, drifted
 from mock_server import Settings, create_app
-
-from conftest import RETURN_BODY, UPSTREAM, basic
 
 KEY, SECRET = "test_api_key_stroopwafel", "test_api_secret_stroopwafel"
 CREDENTIALS = ["--api-key", KEY, "--api-secret", SECRET]
@@ -69,7 +69,8 @@ def test_drift_against_a_drifted_api_names_each_field(world: dict[str, Any], tmp
         assert findings[("GET /api/v3/returns", f"/data/0/{name}")] == (kind, severity)
         assert f"/{name}" in markdown.read_text()
     assert all(severity == "info" for (endpoint, _), (_, severity) in findings.items() if "v2" in endpoint)
-    failed = {case.get("name") for case in ET.parse(junit).getroot().iter("testcase") if case.find("failure") is not None}
+    cases = ET.parse(junit).getroot().iter("testcase")
+    failed = {case.get("name") for case in cases if case.find("failure") is not None}
     assert failed == {"GET /api/v3/returns", "GET /api/v3/returns/{id}"}
     for text in (out, err, report.read_text(), markdown.read_text(), junit.read_text()):
         assert SECRET not in text

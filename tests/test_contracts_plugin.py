@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
+from conftest import RETURN_BODY, basic
 
 from contracts.testing import ServedApp, drifted
 from mock_server import Settings, create_app
-
-from conftest import RETURN_BODY, basic
 
 pytest_plugins = ["pytester"]
 

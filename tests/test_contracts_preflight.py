@@ -8,14 +8,15 @@ import shlex
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 import pytest
 
 from contracts.cli import main, replay_command
-from contracts.contracts.context import Context
 from contracts.contracts import BY_NAME
+from contracts.contracts.context import Context
 from contracts.reporting.progress import Progress
 from contracts.runner.run import Result, run_one
 from contracts.testing import ServedApp, drifted
@@ -135,7 +136,8 @@ def test_a_failure_names_its_replay_in_the_output_and_the_junit(tmp_path: Path,
         assert suite is not None
         properties = {p.get("name"): p.get("value") for p in suite.iter("property")}
         assert properties == {"seed": seed, "replay": command}
-        failure = next(case for case in suite.iter("testcase") if case.get("name") == "returns_lifecycle").find("failure")
+        case = next(case for case in suite.iter("testcase") if case.get("name") == "returns_lifecycle")
+        failure = case.find("failure")
         assert failure is not None and f"replay: {command}" in (failure.text or "")
         # The replay, with the credentials from the environment as the note says, fails the same way.
         import os

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
-from contracts.contracts.context import Context, fake_identifiers
 from contracts.contracts import BY_NAME
+from contracts.contracts.context import Context, fake_identifiers
 from contracts.runner.run import FAILED, run_one
 from contracts.testing import rewriting
 from contracts.transport import WsgiTransport

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import requests
 
-from contracts.contracts.api import DEFAULT_RETURN_BODY
 from contracts.cli import main
-from contracts.contracts.context import Context, fake_identifiers
 from contracts.contracts import BY_NAME, CONTRACTS
+from contracts.contracts.api import DEFAULT_RETURN_BODY
+from contracts.contracts.context import Context, fake_identifiers
 from contracts.runner.run import FAILED, run_one
 from contracts.testing import ServedApp, rewriting
 from contracts.transport import WsgiTransport
@@ -76,9 +77,13 @@ def protected_fake(tmp_path: Path) -> Iterator[ServedApp]:
 
 def test_the_admin_token_opens_a_protected_fake(protected_fake: ServedApp, capsys: pytest.CaptureFixture[str],
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    """With SENDCLOUD_MOCK_ADMIN_TOKEN (or --admin-token) the kit reads the fixtures and moves the clock; never shows it."""
+    """With SENDCLOUD_MOCK_ADMIN_TOKEN (or --admin-token) the kit reads the fixtures and moves the clock.
+
+    The token itself is never shown.
+    """
     monkeypatch.setenv("SENDCLOUD_MOCK_ADMIN_TOKEN", ADMIN_TOKEN)
-    assert main(["run", "--base-url", protected_fake.url, "--contract", "portal_flow", "--contract", "token_rules"]) == 0
+    contracts = ["--contract", "portal_flow", "--contract", "token_rules"]
+    assert main(["run", "--base-url", protected_fake.url, *contracts]) == 0
     out, err = capsys.readouterr()
     assert "2 passed" in out and ADMIN_TOKEN not in out + err
     monkeypatch.delenv("SENDCLOUD_MOCK_ADMIN_TOKEN")

@@ -7,9 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from jsonschema import Draft202012Validator
-
 from conftest import basic
+from jsonschema import Draft202012Validator
 from test_portal import PORTAL, lookup
 
 V2_ERROR = {

@@ -51,7 +51,8 @@ def test_fuzzing_catches_a_broken_server(tmp_path: Path, monkeypatch: pytest.Mon
     app = _app(tmp_path)
     client = app.test_client()
     created = client.post("/api/v3/returns", headers=AUTH, json={
-        "from_address": {"name": "A", "address_line_1": "B", "postal_code": "1013 AB", "city": "C", "country_code": "NL"},
+        "from_address": {"name": "A", "address_line_1": "B", "postal_code": "1013 AB", "city": "C",
+                         "country_code": "NL"},
         "to_address": {"name": "A", "address_line_1": "B", "postal_code": "1013 AB", "city": "C", "country_code": "NL"},
         "ship_with": {"shipping_product_code": "postnl:standard/return"}, "weight": {"value": 1, "unit": "kg"}})
     assert created.status_code == 201
@@ -89,7 +90,8 @@ def test_enough_cases_were_generated() -> None:
 
 # -- Sendcloud's own published v3 Returns OpenAPI, against the paths the fake serves -------
 
-UPSTREAM_SPEC = Path(__file__).resolve().parents[2] / "shared" / "reference" / "upstream" / "sendcloud-v3-returns-openapi.yml"
+UPSTREAM_SPEC = (Path(__file__).resolve().parents[2] / "shared" / "reference" / "upstream"
+                 / "sendcloud-v3-returns-openapi.yml")
 
 
 def _upstream_schema():

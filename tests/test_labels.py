@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import io
+import itertools
 import os
 import subprocess
 import sys
@@ -50,7 +51,7 @@ def _filled_rects(pdf: bytes) -> list[tuple[float, float, float, float]]:
     """(x, y, w, h) of every rectangle painted with a fill-only operator, in drawing order."""
     ops = _page(pdf).get_contents().operations
     rects = []
-    for (operands, op), (_, next_op) in zip(ops, ops[1:]):
+    for (operands, op), (_, next_op) in itertools.pairwise(ops):
         if op == b"re" and next_op in (b"f", b"f*"):
             rects.append(tuple(float(v) for v in operands))
     return rects

@@ -6,7 +6,6 @@ import io
 from typing import Any
 
 import pytest
-
 from conftest import LIST_URL
 
 BRAND = "stroopwafel-co"

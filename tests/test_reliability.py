@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 import requests
-
 from conftest import DEFAULT_KEY, DEFAULT_SECRET, RETURN_BODY
 from test_server import Server, free_port
 
@@ -94,7 +93,8 @@ def test_kill_minus_nine_loses_no_acknowledged_return(tmp_path: Path) -> None:
             for index in range(10_000):
                 reference = f"burst-{worker}-{index}"
                 try:
-                    answer = session.post(url + "/api/v3/returns", json={**RETURN_BODY, "external_reference": reference},
+                    answer = session.post(url + "/api/v3/returns",
+                                          json={**RETURN_BODY, "external_reference": reference},
                                           auth=AUTH, timeout=5)
                 except requests.RequestException:
                     return

@@ -13,7 +13,8 @@ def test_v2_shows_v3_returns(client, auth, create_return, advance) -> None:
     assert [r["id"] for r in listed["returns"]] == [created["return_id"]]
     item = client.get(f"/api/v2/returns/{created['return_id']}", headers=auth).json
     assert item["incoming_parcel"] == created["parcel_id"]
-    assert item["incoming_parcel_status"] == {"id": 1000, "message": "Ready to send", "global_status_slug": "ready-to-send"}
+    assert item["incoming_parcel_status"] == {"id": 1000, "message": "Ready to send",
+                                              "global_status_slug": "ready-to-send"}
     assert item["incoming_parcel_data"]["tracking_number"].startswith("3S")
     assert item["incoming_parcel_data"]["brand_name"] == "Stroopwafel & Co"
     assert item["outgoing_parcel"] is None and item["outgoing_parcel_data"] is None

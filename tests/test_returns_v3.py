@@ -6,7 +6,6 @@ import base64
 from typing import Any
 
 import pytest
-
 from conftest import LIST_URL, basic, sources
 
 LIST = LIST_URL
@@ -42,7 +41,8 @@ def test_lifecycle_follows_the_clock(client, auth, create_return, advance) -> No
     announced = client.get(url, headers=auth).json
     assert announced["tracking_number"].startswith("3S")
     assert announced["tracking_url"].startswith("https://tracking.")
-    assert announced["label_url"].endswith(f"/api/v3/parcels/{announced['label']['label_printer'].split('/')[-3]}/documents/label")
+    parcel_id = announced["label"]["label_printer"].split("/")[-3]
+    assert announced["label_url"].endswith(f"/api/v3/parcels/{parcel_id}/documents/label")
     assert announced["label"]["normal_printer"] == [announced["label_url"] + "?paper_size=a4"] * 4
     assert [s["parent_status"] for s in announced["status_history"]] == ["announcing", "ready-to-send"]
     advance(3600)
@@ -141,7 +141,8 @@ def test_customs_needs_items_outside_the_eu(client, auth, return_body) -> None:
     items = [{"description": "Watch strap", "quantity": 1, "hs_code": "9113.90", "origin_country": "CH",
               "price": {"value": 40, "currency": "EUR"}}]
     missing_hs = [{"description": "Watch strap", "quantity": 1}]
-    refused = client.post("/api/v3/returns", json=return_body(from_address=swiss, parcel_items=missing_hs), headers=auth)
+    refused = client.post("/api/v3/returns", json=return_body(from_address=swiss, parcel_items=missing_hs),
+                          headers=auth)
     assert {"pointer": "/parcel_items/0/hs_code"} in sources(refused)
     accepted = client.post("/api/v3/returns", json=return_body(from_address=swiss, parcel_items=items), headers=auth)
     assert accepted.status_code == 201

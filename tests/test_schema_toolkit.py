@@ -118,8 +118,8 @@ def _private_imports(path: Path) -> list[str]:
             found += [f"{node.module} (module)" for part in parts if part.startswith("_")]
             found += [f"{node.module}.{alias.name}" for alias in node.names if alias.name.startswith("_")]
         elif isinstance(node, ast.Import):
-            found += [alias.name for alias in node.names
-                      if alias.name.split(".")[0] == "mock_server" and any(p.startswith("_") for p in alias.name.split("."))]
+            found += [alias.name for alias in node.names if alias.name.split(".")[0] == "mock_server"
+                      and any(p.startswith("_") for p in alias.name.split("."))]
     return found
 
 

@@ -9,12 +9,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import requests
-
 from conftest import DEFAULT_KEY, DEFAULT_SECRET, RETURN_BODY
 
 pytestmark = pytest.mark.slow
@@ -31,7 +30,7 @@ class Server:
     def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log = tempfile.TemporaryFile()
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the server; closed in stop()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "mock_server", "serve", "--port", str(self.port), *args],
             stdout=self.log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
@@ -104,7 +103,8 @@ def test_both_workers_answer_and_agree_on_the_clock(server: Server) -> None:
     # gunicorn spawns its workers a moment apart: give the second up to 5 s to appear.
     deadline = time.monotonic() + 5
     while True:
-        workers = subprocess.run(["pgrep", "-P", str(server.process.pid)], capture_output=True, text=True).stdout.split()
+        pgrep = subprocess.run(["pgrep", "-P", str(server.process.pid)], capture_output=True, text=True)
+        workers = pgrep.stdout.split()
         if len(workers) >= 2 or time.monotonic() > deadline:
             break
         time.sleep(0.05)

@@ -59,7 +59,7 @@ def independent_distance(lat1: float, lon1: float, lat2: float, lon2: float) -> 
 
     a, b = unit(lat1, lon1), unit(lat2, lon2)
     cross = (a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0])
-    dot = sum(x * y for x, y in zip(a, b))
+    dot = sum(x * y for x, y in zip(a, b, strict=True))
     return 6371008.8 * math.atan2(math.sqrt(sum(c * c for c in cross)), dot)
 
 

@@ -56,7 +56,8 @@ def test_carrier_filter_within_enabled_carriers(client, token) -> None:
 
 def test_general_shop_type_and_bounding_box(client, token) -> None:
     """general_shop_type and a bounding box filter the results."""
-    lockers = search(client, token, latitude="52.0907", longitude="5.1214", radius=50000, general_shop_type="locker").json
+    lockers = search(client, token, latitude="52.0907", longitude="5.1214", radius=50000,
+                     general_shop_type="locker").json
     assert all(p["general_shop_type"] == "locker" for p in lockers)
     box = search(client, token, ne_latitude=52.12, ne_longitude=5.16, sw_latitude=52.06, sw_longitude=5.08).json
     assert box and all(52.06 <= float(p["latitude"]) <= 52.12 and 5.08 <= float(p["longitude"]) <= 5.16 for p in box)
@@ -320,7 +321,7 @@ def test_opening_days_follow_the_callers_account_clock(client, auth, other_auth,
     mine, theirs, portal = open_tomorrow(headers=auth), open_tomorrow(headers=other_auth), \
         open_tomorrow(query={"access_token": token})
     advanced = {}
-    for day in range(1, 7):
+    for _ in range(1, 7):
         moved = client.post("/__admin/clock/advance", json={"seconds": 86400, "account": DEFAULT_KEY})
         assert moved.status_code == 200, moved.json
         advanced = open_tomorrow(headers=auth)

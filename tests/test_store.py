@@ -17,7 +17,7 @@ from mock_server.store import SCHEMA_VERSION, SqliteStore, StoreRefused, open_st
 V1_FILE = Path(__file__).parent / "data" / "store-v1.sqlite3"
 
 
-def _insert_returns(path: str, count: int, queue: "multiprocessing.Queue[list[int]]") -> None:
+def _insert_returns(path: str, count: int, queue: multiprocessing.Queue[list[int]]) -> None:
     store = SqliteStore(path)
     ids = []
     for _ in range(count):

@@ -55,7 +55,8 @@ def test_oauth_token_host_is_intercepted() -> None:
 
 
 def test_interception_runs_the_whole_flow_with_any_credentials() -> None:
-    """An application with its own credentials creates a return, sees its label after an advance and looks up its parcel."""
+    """An application with its own credentials creates a return, sees its label after an advance and looks up
+    its parcel."""
     with mock_sendcloud() as fake:
         session = requests.Session()
         session.auth = ("my-app-key", "my-app-secret")
@@ -126,14 +127,16 @@ def test_handle_is_scoped_to_its_account() -> None:
 
 
 def test_plugin_imports_and_stays_inert_with_the_base_install(tmp_path: Path) -> None:
-    """With requests and httpx unavailable, the plugin loads, a test not asking for the fixture runs, and no fake starts."""
+    """With requests and httpx unavailable, the plugin loads, a test not asking for the fixture runs, and no fake
+    starts."""
     (tmp_path / "test_plain.py").write_text(textwrap.dedent("""
         import threading
 
         def test_plain():
             assert not [t for t in threading.enumerate() if t.name == "sendcloud-fake"]
     """))
-    (tmp_path / "sitecustomize.py").write_text("import sys\nsys.modules['requests'] = None\nsys.modules['httpx'] = None\n")
+    (tmp_path / "sitecustomize.py").write_text(
+        "import sys\nsys.modules['requests'] = None\nsys.modules['httpx'] = None\n")
     # Other installed plugins (schemathesis) need requests themselves: load only ours, by its entry point's target.
     env = {**os.environ, "PYTHONPATH": str(tmp_path), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
     target = next(e.value for e in entry_points(group="pytest11") if e.name == "sendcloud_fake")
@@ -161,7 +164,8 @@ def passed(done: subprocess.CompletedProcess[str]) -> int:
 
 @pytest.mark.slow
 def test_shop_suite_in_process_fakes_three_times() -> None:
-    """The sample shop suite (>= 30 tests) passes with -n 4, each worker with its own in-process fake, 3 runs in a row."""
+    """The sample shop suite (>= 30 tests) passes with -n 4, each worker with its own in-process fake, 3 runs in a
+    row."""
     for _ in range(3):
         assert passed(run_shop_suite()) >= 30
 

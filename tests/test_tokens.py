@@ -5,14 +5,14 @@ from __future__ import annotations
 import base64
 import json
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import jwt
 import pytest
+from test_portal import BRAND, PORTAL, bearer, lookup, portal_body
 
 from mock_server import Settings, create_app
-
-from test_portal import BRAND, PORTAL, bearer, lookup, portal_body
 
 SECRET = "test-signing-key-0123456789abcdef"
 
@@ -50,7 +50,7 @@ def tampered(token: str) -> str:
 
 
 def rs_confused(token: str) -> str:
-    header, payload, signature = token.split(".")
+    _header, payload, signature = token.split(".")
     return f"{_b64({'alg': 'RS256', 'typ': 'JWT'})}.{payload}.{signature}"
 
 

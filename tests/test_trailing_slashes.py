@@ -7,9 +7,8 @@ from typing import Any
 
 import pytest
 from flask import Blueprint, Flask
-from werkzeug.routing import RequestRedirect
-
 from test_portal import PORTAL, bearer, lookup, portal_body
+from werkzeug.routing import RequestRedirect
 
 SAMPLE_ARGS = {"int": "1", "default": "x", "path": "x/y", "float": "1.5"}
 

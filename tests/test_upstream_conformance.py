@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 import pytest
 import yaml
+from conftest import LIST_URL, UPSTREAM
 from flask import Flask, Response, g, request
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
-
-from conftest import LIST_URL, UPSTREAM
 
 SPEC_FILE = UPSTREAM / "sendcloud-v3-returns-openapi.yml"
 if not SPEC_FILE.exists():

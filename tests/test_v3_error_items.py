@@ -8,11 +8,10 @@ from typing import Any
 
 import pytest
 import yaml
+from conftest import LIST_URL, UPSTREAM
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
-
-from conftest import LIST_URL, UPSTREAM
 
 SPEC_FILE = UPSTREAM / "sendcloud-v3-returns-openapi.yml"
 if not SPEC_FILE.exists():

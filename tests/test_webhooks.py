@@ -135,7 +135,8 @@ def test_clock_advance_delivers_every_status_in_order_before_answering(configure
     assert [b["timestamp"] for b in changed] == sorted(b["timestamp"] for b in changed)
     for body in bodies:
         assert_valid(body)
-    assert changed[0]["parcel"]["label"]["label_printer"].endswith(f"/api/v3/parcels/{created['parcel_id']}/documents/label")
+    label_printer = changed[0]["parcel"]["label"]["label_printer"]
+    assert label_printer.endswith(f"/api/v3/parcels/{created['parcel_id']}/documents/label")
     assert all(r.signed_with(DEFAULT_SECRET) for r in configured.received)
 
 
@@ -322,7 +323,8 @@ def test_redirects_are_not_followed(configured: Receiver, client: FlaskClient, c
         configured.wait_for(1)
         time.sleep(0.3)
         [delivery] = client.get(DELIVERIES).json["deliveries"]
-        assert delivery["history"][0]["status_code"] == 302 and "Redirect not followed" in delivery["history"][0]["error"]
+        first = delivery["history"][0]
+        assert first["status_code"] == 302 and "Redirect not followed" in first["error"]
         assert delivery["status"] == "pending" and target.received == []
     finally:
         target.die()

@@ -433,31 +433,31 @@ def hours_for(profile: str, country: str, rng: random.Random) -> Hours:
     if profile == "locker":
         span = [_span("00:00", "23:59")] if rng.random() < 0.8 else [_span(rng.choice(("05:00", "06:00")),
                                                                           rng.choice(("22:00", "23:00")))]
-        return _week({d: span for d in range(7)})
+        return _week(dict.fromkeys(range(7), span))
     if profile == "depot":
         span = [_span(rng.choice(("08:00", "08:30")), rng.choice(("17:00", "18:00")))]
-        return _week({d: span for d in range(5)})
+        return _week(dict.fromkeys(range(5), span))
     if profile == "post_office":
         if rng.random() < 0.5:
             weekday = [_span("09:00", "12:30"), _span("13:30", rng.choice(("17:00", "17:30")))]
         else:
             weekday = [_span(rng.choice(("08:30", "09:00")), rng.choice(("18:00", "18:30", "19:00")))]
         saturday = [_span("09:00", rng.choice(("12:00", "12:30")))] if rng.random() < 0.8 else []
-        return _week({**{d: weekday for d in range(5)}, 5: saturday})
+        return _week({**dict.fromkeys(range(5), weekday), 5: saturday})
     if profile == "supermarket":
         weekday = [_span(rng.choice(("07:00", "08:00")), rng.choice(("20:00", "21:00", "22:00")))]
         sunday = {"NL": [_span("10:00", "20:00")], "FR": [_span("09:00", "13:00")]}.get(country, [])
         if country == "BE" and rng.random() < 0.4:
             sunday = [_span("08:00", "12:30")]
-        return _week({**{d: weekday for d in range(6)}, 6: sunday})
+        return _week({**dict.fromkeys(range(6), weekday), 6: sunday})
     if profile == "kiosk":
         weekday = [_span(rng.choice(("06:00", "07:00", "08:00")), rng.choice(("20:00", "22:00", "23:00")))]
         sunday = [_span(rng.choice(("09:00", "10:00")), rng.choice(("14:00", "18:00")))] if rng.random() < 0.6 else []
-        return _week({**{d: weekday for d in range(6)}, 6: sunday})
+        return _week({**dict.fromkeys(range(6), weekday), 6: sunday})
     if profile == "tabac":
         weekday = [_span(rng.choice(("06:30", "07:00", "07:30")), rng.choice(("19:30", "20:00")))]
         sunday = [_span("08:00", "13:00")] if rng.random() < 0.6 else []
-        days = {**{d: weekday for d in range(6)}, 6: sunday}
+        days = {**dict.fromkeys(range(6), weekday), 6: sunday}
         if rng.random() < 0.2:
             days[rng.choice((0, 2))] = []  # weekly closing day
         return _week(days)

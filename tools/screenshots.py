@@ -22,9 +22,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
-import browser_support
+import browser_support  # noqa: E402 - found through the sys.path line above
 
-from mock_server import Settings, create_app
+from mock_server import Settings, create_app  # noqa: E402 - the checkout, not an installed copy
 
 
 def post(url: str, body: dict) -> None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from functools import cached_property
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import quote
 
 from mock_server.config import resource_dir
@@ -39,7 +40,7 @@ class Identifiers:
     def missing(self, *names: str) -> list[str]:
         return [name for name in names if getattr(self, name) in (None, "")]
 
-    def merged(self, other: "Identifiers") -> "Identifiers":
+    def merged(self, other: Identifiers) -> Identifiers:
         """These identifiers, with the blanks filled from `other`."""
         values = {f.name: getattr(self, f.name) if getattr(self, f.name) not in (None, "") else getattr(other, f.name)
                   for f in fields(self)}

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import copy
 import string
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
 from functools import lru_cache
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 from hypothesis import strategies as st
 
@@ -107,7 +108,7 @@ def _object(schema: Mapping[str, Any]) -> st.SearchStrategy[Any]:
     fixed = {name: strategy_for(properties[name]) for name in required}
     optional = {name: strategy_for(sub) for name, sub in properties.items() if name not in required}
     missing = [name for name in schema.get("required", []) if name not in properties]
-    fixed.update({name: TEXT for name in missing})
+    fixed.update(dict.fromkeys(missing, TEXT))
     return st.fixed_dictionaries(fixed, optional=optional)
 
 
@@ -183,7 +184,7 @@ def mutations(spec: ApiSpec, rel: str, body: Any) -> list[tuple[str, str, Any]]:
             if _names(validator, broken, target, "missing_required"):
                 out.append((f"drop required {target}", target, broken))
         for name, sub in _merged(node_schema).get("properties", {}).items():
-            if name not in _at(body, where) or "type" not in _merged(sub) and "anyOf" not in sub:
+            if name not in _at(body, where) or ("type" not in _merged(sub) and "anyOf" not in sub):
                 continue
             target = pointer([*where, name])
             for wrong in WRONG_VALUES:

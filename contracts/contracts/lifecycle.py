@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from .api import cancel, create_return, expect, items, list_page, retrieve, return_body
@@ -83,7 +84,7 @@ def _check_version(ctx: Context, version: int) -> None:
         repeated = sorted({str(i) for i in ids if ids.count(i) > 1})
         raise ContractFailure(f"{label}: pages of 2 repeat returns {repeated}")
     numeric = all(isinstance(i, int) for i in ids)
-    if numeric and any(a <= b for a, b in zip(ids, ids[1:])):
+    if numeric and any(a <= b for a, b in itertools.pairwise(ids)):
         raise ContractFailure(f"{label}: ids are not strictly descending across pages: {ids}")
     # page_size is documented for v3; for v2 it is an addition of the fake.
     if version == 3 or ctx.transport.is_fake:
@@ -125,7 +126,7 @@ def _walk_ids(ctx: Context, version: int, *, page_size: int, until: int | None =
     ids = _ids(page)
     pages = 1
     while page.get("next") and pages < MAX_PAGES:
-        if until is not None and until in ids or limit is not None and len(ids) >= limit:
+        if (until is not None and until in ids) or (limit is not None and len(ids) >= limit):
             break
         page = list_page(ctx, version, url=page["next"])
         ids += _ids(page)

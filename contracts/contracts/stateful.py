@@ -38,11 +38,14 @@ def returns_machine(ctx: Context, steps: list[int]) -> type[RuleBasedStateMachin
 
         @initialize(target=returns, order=ORDER_NUMBERS)
         def first(self, order: str) -> int:
-            return self.create(1.0, 1, order)
+            return self._create(1.0, 1, order)
 
         @rule(target=returns, weight=st.floats(min_value=0.1, max_value=20.0), collo=st.integers(1, 2),
               order=ORDER_NUMBERS)
         def create(self, weight: float, collo: int, order: str) -> int:
+            return self._create(weight, collo, order)
+
+        def _create(self, weight: float, collo: int, order: str) -> int:
             body = return_body(ctx)
             body.update(weight={"value": round(weight, 2), "unit": "kg"}, collo_count=collo, order_number=order)
             return_id = create_return(ctx, body)

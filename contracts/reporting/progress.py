@@ -7,7 +7,8 @@ summary. Everything goes through the transport's redactor.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, TextIO
+from collections.abc import Callable
+from typing import Any, TextIO
 
 from ..runner.run import Result
 from .results import format_result

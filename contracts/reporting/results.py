@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable
 
 from ..runner.run import ERROR, FAILED, SKIPPED, Result
 from .junit import Case, write_junit

@@ -9,9 +9,10 @@ build their flags from `OPTIONS`, so each has every option the other has; both e
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from ..urls import PRODUCTION_URL
 
@@ -95,7 +96,7 @@ class Options:
     from_environment: frozenset[str] = field(default=frozenset(), compare=False)
 
     @classmethod
-    def from_values(cls, values: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> "Options":
+    def from_values(cls, values: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> Options:
         """Options from a front end's values (None: not given), the environment filling what was not given."""
         environ = os.environ if environ is None else environ
         given = {f.name: values[f.name] for f in fields(cls) if values.get(f.name) not in (None, False, [])}

@@ -50,7 +50,10 @@ def reason(exc: BaseException) -> str:
 
 
 def check_reachable(transport: Transport) -> None:
-    """Every base URL the transport uses answers HTTP (any status); PreflightFailed(3) naming the first that does not."""
+    """Every base URL the transport uses answers HTTP (any status).
+
+    Raises PreflightFailed(3) naming the first that does not.
+    """
     for base in transport.base_urls():
         try:
             transport.probe(base)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import random
-from typing import Callable
+from collections.abc import Callable
 
 from ..contracts.context import Context, Identifiers, fake_identifiers
 from ..transport import HttpTransport, Transport, WsgiTransport, in_process_app

@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request
 from werkzeug.security import safe_join
+from werkzeug.wrappers import Response as BaseResponse
 
 from ..clock import iso
 from ..config import resource_dir
@@ -55,7 +56,7 @@ def token_matches(given: str | None) -> bool:
     return token is not None and given is not None and hmac.compare_digest(given.encode(), token.encode())
 
 
-def _page(template: str, status: int = 200, **context: Any) -> Response:
+def _page(template: str, status: int = 200, **context: Any) -> BaseResponse:
     mock = _mock()
     html = render_template(template, now=iso(mock.clock.now()), frozen=mock.clock.is_frozen(),
                            notice=request.args.get("notice"), error=request.args.get("error"),
@@ -69,7 +70,7 @@ def _page(template: str, status: int = 200, **context: Any) -> Response:
     return response
 
 
-def _back(path: str, **message: str) -> Response:
+def _back(path: str, **message: str) -> BaseResponse:
     return redirect(path + ("?" + urlencode(message) if message else ""), code=303)
 
 
@@ -78,7 +79,7 @@ def _back(path: str, **message: str) -> Response:
 
 @bp.get("/ui")
 @bp.get("/ui/")
-def home() -> Response:
+def home() -> BaseResponse:
     """The landing view: the newest returns of all accounts, no click needed."""
     given = request.args.get("token")
     if given is not None:
@@ -93,7 +94,7 @@ def home() -> Response:
 
 
 @bp.post("/ui/signout")
-def signout() -> Response:
+def signout() -> BaseResponse:
     response = redirect("/__admin/ui", code=303)
     response.delete_cookie(COOKIE, path="/__admin")
     return response
@@ -103,12 +104,12 @@ def signout() -> Response:
 
 
 @bp.get("/ui/accounts")
-def accounts() -> Response:
+def accounts() -> BaseResponse:
     return _page("accounts.html", title="Accounts", accounts=queries.accounts(_mock()))
 
 
 @bp.get("/ui/accounts/<api_key>")
-def account(api_key: str) -> Response:
+def account(api_key: str) -> BaseResponse:
     mock = _mock()
     found = queries.account_by_key(mock, api_key)
     if found is None:
@@ -118,7 +119,7 @@ def account(api_key: str) -> Response:
 
 
 @bp.get("/ui/returns/<int:return_id>")
-def return_detail(return_id: int) -> Response:
+def return_detail(return_id: int) -> BaseResponse:
     row = queries.find_return(_mock(), return_id)
     if row is None:
         abort(404)
@@ -127,7 +128,7 @@ def return_detail(return_id: int) -> Response:
 
 
 @bp.post("/ui/returns/<int:return_id>/cancel")
-def cancel(return_id: int) -> Response:
+def cancel(return_id: int) -> BaseResponse:
     mock = _mock()
     row = queries.find_return(mock, return_id)
     if row is None:
@@ -140,7 +141,7 @@ def cancel(return_id: int) -> Response:
 
 
 @bp.get("/ui/returns/<int:return_id>/label.pdf")
-def label(return_id: int) -> Response:
+def label(return_id: int) -> BaseResponse:
     row = queries.find_return(_mock(), return_id)
     if row is None or not row.announced:
         abort(404)
@@ -155,7 +156,7 @@ def label(return_id: int) -> Response:
 
 
 @bp.get("/ui/requests")
-def journal() -> Response:
+def journal() -> BaseResponse:
     limit = request.args.get("limit", "100")
     entries = _mock().journal.newest(int(limit) if limit.isdigit() else 100)
     return _page("requests.html", title="Requests", entries=entries, pretty=_pretty)
@@ -171,14 +172,14 @@ def _pretty(value: Any) -> str:
 
 
 @bp.get("/ui/faults")
-def faults() -> Response:
+def faults() -> BaseResponse:
     rules = [(fault, {k: v for k, v in fault.items() if k not in ("id", "hits", "remaining")})
              for fault in _mock().faults.all()]
     return _page("faults.html", title="Fault rules", faults=rules, pretty=_pretty)
 
 
 @bp.post("/ui/faults")
-def add_fault() -> Response:
+def add_fault() -> BaseResponse:
     form = request.form
     rule: dict[str, Any] = {"path": form.get("path", "").strip(), "method": form.get("method", "*")}
     try:
@@ -200,18 +201,18 @@ def add_fault() -> Response:
 
 
 @bp.post("/ui/faults/<int:rule_id>/delete")
-def delete_fault(rule_id: int) -> Response:
+def delete_fault(rule_id: int) -> BaseResponse:
     deleted = _mock().faults.delete(rule_id)
     return _back("/__admin/ui/faults", **({"notice": "Deleted."} if deleted else {"error": "No such rule."}))
 
 
 @bp.get("/ui/clock")
-def clock() -> Response:
+def clock() -> BaseResponse:
     return _page("clock.html", title="Clock", units=UNITS)
 
 
 @bp.post("/ui/clock/advance")
-def advance() -> Response:
+def advance() -> BaseResponse:
     try:
         amount = float(request.form.get("amount", ""))
     except ValueError:
@@ -224,7 +225,7 @@ def advance() -> Response:
 
 
 @bp.post("/ui/clock/freeze")
-def freeze() -> Response:
+def freeze() -> BaseResponse:
     frozen = request.form.get("frozen") == "true"
     _mock().clock.freeze(frozen)
     return _back("/__admin/ui/clock", notice="Frozen." if frozen else "Running.")
@@ -238,7 +239,7 @@ def _webhooks() -> Any:
 
 
 @bp.get("/ui/webhooks")
-def webhooks() -> Response:
+def webhooks() -> BaseResponse:
     hooks = _webhooks()
     if hooks is None:
         abort(404)
@@ -249,7 +250,7 @@ def webhooks() -> Response:
 
 
 @bp.post("/ui/webhooks/<int:delivery_id>/redeliver")
-def redeliver(delivery_id: int) -> Response:
+def redeliver(delivery_id: int) -> BaseResponse:
     hooks = _webhooks()
     if hooks is None:
         abort(404)
@@ -269,7 +270,7 @@ def examples_dir() -> Path:
 
 @bp.get("/examples/return-portal/")
 @bp.get("/examples/return-portal/<path:name>")
-def example_portal(name: str = "index.html") -> Response:
+def example_portal(name: str = "index.html") -> BaseResponse:
     folder = examples_dir() / "return-portal"
     found = safe_join(str(folder), name)
     if found is None or not Path(found).is_file():

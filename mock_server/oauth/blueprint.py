@@ -41,7 +41,8 @@ def token() -> Response:
         scopes = (form.get("scope") or SCOPE).split()
         unknown = [s for s in scopes if s != SCOPE]
         if unknown:
-            raise OAuthError(400, "invalid_scope", f'The scope "{unknown[0][:40]}" is unknown; the only scope is "api".')
+            raise OAuthError(400, "invalid_scope",
+                             f'The scope "{unknown[0][:40]}" is unknown; the only scope is "api".')
         issued = mock.oauth.issue(account)
     except OAuthError as error:
         return _answer(error.status, error.body(), {**error.headers, **NO_STORE})

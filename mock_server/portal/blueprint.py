@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, g, request
@@ -21,7 +22,7 @@ OMITTED_BY_LOOKUP = ("service_point", "labelless_service_point", "shop_distances
 bp = Blueprint("return_portal", __name__, url_prefix="/api/v2/brand/<brand_domain>/return-portal")
 
 
-def _mock():  # noqa: ANN202 - the app's MockState
+def _mock():
     return current_app.extensions["sendcloud_mock"]
 
 
@@ -59,7 +60,8 @@ def outgoing(params: dict[str, Any], body: None) -> Reply:
     brand = portal.brand(params["brand_domain"])
     parcel = portal.find_outgoing(brand, postal_code=params["postal_code"], identifier=params["identifier"])
     omit = bool(params.get("omit_service_points"))
-    found = portal.outgoing(brand, parcel, now=mock.clock.now(brand.account), media_url=media_url(), omit_service_points=omit)
+    found = portal.outgoing(brand, parcel, now=mock.clock.now(brand.account), media_url=media_url(),
+                            omit_service_points=omit)
     found["access_token"] = mock.tokens.issue(purpose="access", brand=brand.domain, subject=parcel.id)
     found["service_points_token"] = mock.tokens.issue(purpose="service_points", brand=brand.domain, subject=parcel.id)
     reply = Reply(200, {**found, "data": dict(found)})

@@ -22,7 +22,8 @@ bp = Blueprint("portal_media", __name__, url_prefix="/media")
 
 # Width and height of each brand picture.
 BRAND_PICTURES = {"screen_logo": (240, 80), "print_logo": (480, 160), "overlay_logo": (160, 160),
-                  "screen_thumb": (96, 32), "print_thumb": (96, 32), "overlay_thumb": (64, 64), "background": (640, 360)}
+                  "screen_thumb": (96, 32), "print_thumb": (96, 32), "overlay_thumb": (64, 64),
+                  "background": (640, 360)}
 CARRIER_PICTURES = {"full": (200, 60), "icon": (48, 48)}
 RETURN_IMAGE, RETURN_THUMBNAIL = (320, 240), (96, 72)
 _RETURN_IMAGE_NAME = re.compile(r"(\d{1,2})(_thumbnail)?\.png")

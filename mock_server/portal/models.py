@@ -237,7 +237,8 @@ class PortalBackend:
             point = self._points.get(body["service_point"]["id"],
                                      now=datetime.fromtimestamp(self._returns.now(brand.account), tz=timezone.utc))
             if point is None or point["carrier"] not in brand.carriers:
-                problems.append(Problem("invalid", "Unknown service point, or one of a carrier the portal does not use.",
+                problems.append(Problem("invalid",
+                                        "Unknown service point, or one of a carrier the portal does not use.",
                                         pointer="/service_point/id"))
             elif body.get("selected_carrier_code") is None:
                 carrier = point["carrier"]

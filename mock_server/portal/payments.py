@@ -33,7 +33,7 @@ def payment_url(token: str) -> str:
     return f"{base_url()}{CHECKOUT}?{urlencode({'token': token})}"
 
 
-def _mock():  # noqa: ANN202 - the app's MockState
+def _mock():
     return current_app.extensions["sendcloud_mock"]
 
 

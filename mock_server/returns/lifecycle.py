@@ -33,8 +33,10 @@ ANNOUNCEMENT_FAILED = Step("announcement-failed", 1002, "Announcement failed")
 
 @dataclass(frozen=True)
 class Event:
+    """A step that has happened, and when."""
+
     step: Step
-    at: float | None
+    at: float
 
 
 @dataclass(frozen=True)
@@ -102,16 +104,15 @@ def start(schedule: Schedule, at: float, delays: Delays, *, at_once: bool = Fals
 def replay(schedule: Schedule, cancelled_at: float | None, now: float) -> State:
     """The events that have happened by `now`."""
     events = [Event(ANNOUNCING, schedule.created)]
-    planned = (
-        [Event(ANNOUNCEMENT_FAILED, schedule.announced)]
+    planned: list[tuple[Step, float | None]] = (
+        [(ANNOUNCEMENT_FAILED, schedule.announced)]
         if schedule.failure
-        else [Event(READY_TO_SEND, schedule.announced), Event(IN_TRANSIT, schedule.in_transit),
-              Event(DELIVERED, schedule.delivered)]
+        else [(READY_TO_SEND, schedule.announced), (IN_TRANSIT, schedule.in_transit), (DELIVERED, schedule.delivered)]
     )
-    for event in planned:
-        if event.at is None or event.at > now or (cancelled_at is not None and event.at >= cancelled_at):
+    for step, at in planned:
+        if at is None or at > now or (cancelled_at is not None and at >= cancelled_at):
             break
-        events.append(event)
+        events.append(Event(step, at))
     if cancelled_at is not None and cancelled_at <= now:
         events.append(Event(CANCELLED, cancelled_at))
     return State(tuple(events))

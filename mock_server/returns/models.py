@@ -6,9 +6,10 @@ Handlers call this with keyword arguments; it raises ApiError for anything a cli
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Hashable, Iterator
+from typing import Any
 
 from ..accounts import Account, Accounts
 from ..carriers import carrier_for_shipping_code, tracking_number
@@ -165,7 +166,8 @@ class ReturnsBackend:
                                         pointer=f"/parcel_items/{index}/return_reason_id"))
         brand_id = body.get("brand_id")
         if brand_id is not None and brand_id not in self._accounts.brand_ids(account):
-            problems.append(Problem("invalid", f"Brand {brand_id} does not exist in this account.", pointer="/brand_id"))
+            problems.append(Problem("invalid", f"Brand {brand_id} does not exist in this account.",
+                                    pointer="/brand_id"))
         reference = body.get("external_reference")
         if reference is not None and self._store.external_reference_taken(account.id, reference):
             problems.append(Problem("invalid", EXTERNAL_REFERENCE_TAKEN, pointer="/external_reference"))

@@ -239,7 +239,8 @@ def validation_view(request: dict[str, Any]) -> dict[str, Any]:
     view["weight"] = round(weight_in_kg(request["weight"]), 3)
     if "dimensions" in request:
         factor = CM_PER_UNIT[request["dimensions"]["unit"]]
-        view["dimensions"] = {k: round(float(request["dimensions"][k]) * factor, 2) for k in ("height", "width", "length")}
+        view["dimensions"] = {k: round(float(request["dimensions"][k]) * factor, 2)
+                              for k in ("height", "width", "length")}
     if request["from_address"]["country_code"].upper() not in EU_COUNTRIES:
         view["customs_shipment_type"] = 4
     return view

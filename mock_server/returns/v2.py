@@ -8,9 +8,9 @@ from flask import Blueprint, current_app
 
 from ..guards import authenticate, base_url, current_account
 from ..operations import Reply, operation
-from .models import ListFilter, ReturnsBackend
-from .v3 import cursor_param, page_url
+from .models import ListFilter, ReturnRecord, ReturnsBackend
 from .representations import v2_return
+from .v3 import cursor_param, page_url
 
 bp = Blueprint("returns_v2", __name__, url_prefix="/api/v2/returns")
 bp.before_request(authenticate)
@@ -25,6 +25,11 @@ def _brand_names() -> dict[int, str]:
     return accounts.brand_names(current_account())
 
 
+def _brand_of(names: dict[int, str], record: ReturnRecord) -> str | None:
+    brand_id = record.request.get("brand_id")
+    return None if brand_id is None else names.get(brand_id)
+
+
 @bp.get("")
 @operation("returns_v2_list")
 def list_returns(params: dict[str, Any], body: None) -> Reply:
@@ -35,8 +40,9 @@ def list_returns(params: dict[str, Any], body: None) -> Reply:
     return Reply(200, {
         "next": page_url(page.next),
         "previous": page_url(page.previous),
-        "returns": [returns.remembered_view(r, ("v2", root), lambda rec, n: v2_return(rec, n, names.get(
-            rec.request.get("brand_id")), root), now) for r in page.records],
+        "returns": [returns.remembered_view(r, ("v2", root), lambda rec, n: v2_return(rec, n, _brand_of(names, rec),
+                                                                                      root), now)
+                    for r in page.records],
     }, memoize_items="returns")
 
 
@@ -45,5 +51,5 @@ def list_returns(params: dict[str, Any], body: None) -> Reply:
 def retrieve(params: dict[str, Any], body: None) -> Reply:
     names, root = _brand_names(), base_url()
     view = backend().view(current_account(), params["id"], ("v2", root),
-                          lambda record, now: v2_return(record, now, names.get(record.request.get("brand_id")), root))
+                          lambda record, now: v2_return(record, now, _brand_of(names, record), root))
     return Reply(200, view, memoize=True)

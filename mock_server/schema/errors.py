@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from jsonschema.exceptions import ValidationError
 
@@ -29,7 +30,8 @@ def follow(document: Any, ref: str) -> Any:
 def missing_properties(error: ValidationError) -> list[str]:
     """The properties a `required` violation lacks (jsonschema lists them all on each error)."""
     present = error.instance if isinstance(error.instance, Mapping) else {}
-    return [name for name in error.validator_value if name not in present]
+    wanted: Any = error.validator_value
+    return [name for name in wanted if name not in present]
 
 
 def leaf_error(error: ValidationError) -> ValidationError:

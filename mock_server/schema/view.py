@@ -18,8 +18,9 @@ document's own `#/...` pointers for a published OpenAPI document.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 Node = tuple[Any, str]  # a schema and the URI its $refs are relative to
 Resolve = Callable[[str, str], Node]
@@ -46,7 +47,8 @@ class View:
     @property
     def nullable(self) -> bool:
         """Whether null is named as allowed (by its type, or its enum)."""
-        return bool(self.types is not None and "null" in self.types or self.enum is not None and "null" in self.enum)
+        typed = self.types is not None and "null" in self.types
+        return bool(typed or (self.enum is not None and "null" in self.enum))
 
     @property
     def has_default(self) -> bool:

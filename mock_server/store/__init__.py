@@ -21,7 +21,7 @@ from .base import (
 )
 from .interface import ClockState, OwnClock, ParcelRow, Store, StoredReturn
 from .migrations import CURRENT as SCHEMA_VERSION
-from .sqlite import SqliteStore, check_existing
+from .sqlite import SqliteStore, check_existing, remove_in_owner
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
@@ -36,7 +36,7 @@ def open_store(db: str | os.PathLike[str] | None = None) -> Store:
     Refuses (StoreRefused) a database that is not ours, is corrupt, or is of a newer schema.
     """
     if is_postgres_url(db):
-        from .postgres import PostgresStore
+        from .postgres import PostgresStore  # type: ignore[import-not-found]  # the PostgreSQL engine comes later
 
         return PostgresStore(str(db))
     return SqliteStore(db)
@@ -57,5 +57,5 @@ def check_db(db: str | os.PathLike[str] | None) -> None:
 __all__ = [
     "CACHE_ENTRIES", "FIRST_IDS", "SCHEMA_VERSION", "ClockState", "Conflict", "Counters", "OwnClock", "ParcelRow",
     "Row", "SqliteStore", "Store", "StoreRefused", "StoredReturn", "check_db", "check_existing", "dumps",
-    "is_postgres_url", "loads", "open_store",
+    "is_postgres_url", "loads", "open_store", "remove_in_owner",
 ]

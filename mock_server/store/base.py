@@ -93,7 +93,7 @@ class StoreBase(ABC):
     def _data_version(self) -> int:
         """The shared write counter: changes whenever anyone commits."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - a hook: engines that hold connections override it
         """Let go of this thread's connection."""
 
     # -- convenience ---------------------------------------------------------------------------

@@ -102,7 +102,7 @@ class Store(StoreBase):
 
     def count_accounts(self, *, open_only: bool = False) -> int:
         sql = "SELECT COUNT(*) AS n FROM accounts" + (" WHERE from_fixtures = 0" if open_only else "")
-        return int(self.one(sql)["n"])
+        return int(self.all(sql)[0]["n"])
 
     def all_accounts(self, limit: int | None = None) -> list[Row]:
         """Fixture accounts first, then by id."""
@@ -311,7 +311,7 @@ class Store(StoreBase):
         if row is None:
             return None
         parcels = sorted((tuple(values) for values in loads(row["parcels_json"] or "[]")), key=lambda p: p[1])
-        return StoredReturn.of(row), parcels  # type: ignore[return-value]
+        return StoredReturn.of(row), parcels
 
     _return_with_parcels_sql = (
         "SELECT r.*, (SELECT json_group_array(json_array(p.id, p.collo_index, p.tracking_number))"
@@ -345,7 +345,8 @@ class Store(StoreBase):
     def scan_returns(self, account_id: int, *, from_ts: float | None, to_ts: float | None, pivot: int | None,
                      ascending: bool, limit: int) -> list[StoredReturn]:
         """An account's returns in id order past `pivot`, optionally created within [from_ts, to_ts]."""
-        clauses, params = ["account_id = ?"], [account_id]
+        clauses: list[str] = ["account_id = ?"]
+        params: list[float] = [account_id]
         if from_ts is not None:
             clauses.append("created_at >= ?")
             params.append(from_ts)

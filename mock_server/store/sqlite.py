@@ -68,7 +68,7 @@ def check_existing(path: str | os.PathLike[str]) -> None:
     if problem != "ok":
         raise StoreRefused(f"{path} is a corrupt SQLite database ({problem})")
     user_tables = {name for name in tables if not name.startswith("sqlite_")}
-    if user_tables and not OUR_CORE_TABLES <= user_tables:
+    if user_tables and not user_tables >= OUR_CORE_TABLES:
         shown = ", ".join(sorted(user_tables)[:5]) + (", ..." if len(user_tables) > 5 else "")
         raise StoreRefused(f"{path} is not a sendcloud-mock store (it holds other tables: {shown})")
     if version is not None and (not str(version).isdigit() or int(version) > migrations.CURRENT):
@@ -80,6 +80,12 @@ def _is_storage_failure(error: BaseException) -> bool:
         return isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO)
     text = str(error).lower()
     return any(part in text for part in ("full", "disk i/o", "readonly", "read-only", "unable to open"))
+
+
+def remove_in_owner(folder: str, owner: int) -> None:
+    """Remove a temporary store's folder, only from the process that made it (not a forked worker)."""
+    if os.getpid() == owner:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 class SqliteStore(Store):
@@ -94,7 +100,7 @@ class SqliteStore(Store):
             path = os.path.join(folder, "store.sqlite3")
             self.temporary = True
             owner = os.getpid()
-            weakref.finalize(self, lambda: os.getpid() == owner and shutil.rmtree(folder, ignore_errors=True))
+            weakref.finalize(self, remove_in_owner, folder, owner)
         else:
             self.temporary = False
             check_existing(path)
@@ -123,7 +129,7 @@ class SqliteStore(Store):
                 self.execute("INSERT INTO store_identity (id) VALUES (?)", (secrets.token_hex(16),))
         # Which store this is: random per database file, kept through resets. Tokens carry it,
         # so a token of an earlier store (another file, a fresh temporary one) is never valid here.
-        self.identity = str(self.one("SELECT id FROM store_identity")["id"])
+        self.identity = str(self.all("SELECT id FROM store_identity")[0]["id"])
 
     def schema_version(self) -> int:
         return int(self.get_meta(migrations.VERSION_KEY) or 0)

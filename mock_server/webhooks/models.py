@@ -38,7 +38,6 @@ from .events import (
     happenings,
 )
 
-
 # Sendcloud retries a failed delivery 10 times, 5 minutes after the first failure, doubling, at most an hour apart.
 RETRY_DELAYS = tuple(min(300 * 2**n, 3600) for n in range(10))
 MAX_ATTEMPTS = 1 + len(RETRY_DELAYS)
@@ -147,8 +146,8 @@ class WebhookStore:
             self._store.remove_webhook_config(api_key)
             given_up = self._store.idle_pending_deliveries(api_key)
             for row in given_up:
-                history = loads(row["history"]) + [{"at": iso(now), "status_code": None,
-                                                    "error": "The webhook was removed before this delivery."}]
+                history = [*loads(row["history"]), {"at": iso(now), "status_code": None,
+                                                     "error": "The webhook was removed before this delivery."}]
                 self._store.give_up_delivery(row["id"], history)
         return len(given_up)
 
@@ -283,8 +282,8 @@ class WebhookStore:
             row = self._store.delivery_lease(claimed.id)
             if row is None or row["lease_owner"] != claimed.owner:
                 return  # reset meanwhile, or the claim expired and another worker took over
-            history = loads(row["history"]) + [{"at": iso(now), "status_code": status_code, "error": error,
-                                                "scheduled_at": iso(claimed.scheduled)}]
+            history = [*loads(row["history"]), {"at": iso(now), "status_code": status_code, "error": error,
+                                                 "scheduled_at": iso(claimed.scheduled)}]
             if ok:
                 status, next_at = "delivered", None
             elif attempts >= MAX_ATTEMPTS:
