@@ -15,7 +15,7 @@ from conftest import DEFAULT_KEY, DEFAULT_SECRET, RETURN_BODY, basic
 
 import mock_server.clock as clock
 from mock_server import Settings, create_app
-from mock_server.returns.lifecycle import Schedule
+from mock_server.returns.lifecycle import Progress, Schedule
 from mock_server.returns.migrations import portal_fragments_to_record
 from mock_server.returns.models import Parcel, ReturnRecord
 from mock_server.returns.record import Image, Money, Payment, PortalLink, Reason, Refund, ReturnData
@@ -172,3 +172,21 @@ def test_migration_step_turns_portal_fragments_into_data() -> None:
     assert portal_fragments_to_record(data.to_json()) == data.to_json()
     v3_only = {"request": {}, "carrier": "ups", "schedule": old["schedule"]}
     assert portal_fragments_to_record(v3_only) is v3_only
+
+
+@pytest.mark.parametrize("payment, schedule, cancelled_at, expected", [
+    (Payment(required=True), Schedule(0.0, None, None, None), None, Progress.AWAITING_PAYMENT),
+    (Payment(required=True, failed=True), Schedule(0.0, None, None, None), None, Progress.PAYMENT_FAILED),
+    (Payment(), Schedule(0.0, 10.0, 20.0, 30.0), None, Progress.ANNOUNCING),
+    (Payment(), Schedule(0.0, 1.0, 20.0, 30.0), None, Progress.READY),
+    (Payment(), Schedule(0.0, 1.0, 20.0, 30.0, failure="Refused"), None, Progress.FAILED),
+    (Payment(), Schedule(0.0, 10.0, 20.0, 30.0), 2.0, Progress.CANCELLED),
+    (Payment(), Schedule(0.0, 1.0, 20.0, 30.0), 2.0, Progress.READY),  # its label was made before
+    (Payment(required=True, paid_at=1.0), Schedule(0.0, 11.0, 20.0, 30.0), None, Progress.ANNOUNCING),
+])
+def test_progress_is_decided_by_the_lifecycle(payment: Payment, schedule: Schedule, cancelled_at: float | None,
+                                              expected: Progress) -> None:
+    """What the portal's polling answers comes from one rule (lifecycle.progress), read at time 5."""
+    data = ReturnData(request={}, carrier="postnl", schedule=schedule, payment=payment)
+    record = ReturnRecord(1, 1, 0.0, cancelled_at, data, ())
+    assert record.progress(5.0) is expected
