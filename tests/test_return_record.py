@@ -53,7 +53,7 @@ def full_data(**changes: Any) -> ReturnData:
 
 def record_of(data: ReturnData) -> ReturnRecord:
     parcels = (Parcel(300000001, 1, "3SABC"), Parcel(300000002, 2, "3SABD"))
-    return ReturnRecord(1750001, 1, NOW - 100, None, data, parcels)
+    return ReturnRecord.holding(data, id=1750001, account_id=1, created_at=NOW - 100, parcels=parcels)
 
 
 def return_schema_properties() -> list[str]:
@@ -188,5 +188,5 @@ def test_progress_is_decided_by_the_lifecycle(payment: Payment, schedule: Schedu
                                               expected: Progress) -> None:
     """What the portal's polling answers comes from one rule (lifecycle.progress), read at time 5."""
     data = ReturnData(request={}, carrier="postnl", schedule=schedule, payment=payment)
-    record = ReturnRecord(1, 1, 0.0, cancelled_at, data, ())
+    record = ReturnRecord.holding(data, id=1, account_id=1, created_at=0.0, cancelled_at=cancelled_at)
     assert record.progress(5.0) is expected

@@ -9,6 +9,7 @@ import dataclasses
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import cached_property
 from typing import Any
 
 from ..accounts import Account, Accounts
@@ -65,10 +66,24 @@ class ReturnRecord:
     account_id: int
     created_at: float
     cancelled_at: float | None
-    data: ReturnData
+    # What it holds as the store keeps it (JSON); read into `data` when first asked, so a list
+    # page whose bodies are remembered never reads its records.
+    stored: dict[str, Any]
     parcels: tuple[Parcel, ...]
     # Bytes of the stored JSON (a list page's byte budget counts them).
     size: int = 0
+
+    @cached_property
+    def data(self) -> ReturnData:
+        return ReturnData.from_json(self.stored)
+
+    @classmethod
+    def holding(cls, data: ReturnData, *, id: int, account_id: int, created_at: float,
+                cancelled_at: float | None = None, parcels: tuple[Parcel, ...] = ()) -> ReturnRecord:
+        """A record of data already read (tests, and code that has just built it)."""
+        record = cls(id, account_id, created_at, cancelled_at, data.to_json(), parcels)
+        record.__dict__["data"] = data
+        return record
 
     @property
     def request(self) -> dict[str, Any]:
@@ -296,8 +311,8 @@ class ReturnsBackend:
     def _record(self, stored: StoredReturn, parcels: tuple[Parcel, ...] | None = None) -> ReturnRecord:
         if parcels is None:
             parcels = tuple(Parcel(*values) for values in self._store.parcels_of([stored.id]).get(stored.id, ()))
-        return ReturnRecord(stored.id, stored.account_id, stored.created_at, stored.cancelled_at,
-                            ReturnData.from_json(stored.data), parcels, stored.size)
+        return ReturnRecord(stored.id, stored.account_id, stored.created_at, stored.cancelled_at, stored.data,
+                            parcels, stored.size)
 
     def page(self, account: Account, *, cursor: Cursor, page_size: int, where: ListFilter) -> Page:
         """One keyset page, newest first; `next`/`previous` cursors pivot on return ids.
