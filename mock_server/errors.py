@@ -13,7 +13,6 @@ operation's documented error schema.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -118,11 +117,3 @@ class ApiError(Exception):
                 item["source"] = source
             errors.append(item)
         return {"errors": errors}
-
-
-def bad_request(problems: Iterable[Problem]) -> ApiError:
-    return ApiError(400, list(problems))
-
-
-def not_found(what: str = "Not found.") -> ApiError:
-    return ApiError.one(404, "not_found", what)

@@ -24,7 +24,6 @@ from .store import Store
 
 ALGORITHM = "HS256"
 ISSUER = "sendcloud-mock"
-PURPOSES = ("access", "service_points", "poller", "label")
 REQUIRED_CLAIMS = ("iss", "iat", "nbf", "exp", "jti", "purpose", "brand", "sub", "gen", "store")
 
 

@@ -49,7 +49,6 @@ class City:
     prefixes: tuple[str, ...]  # postal code prefixes that belong to this city
     centre: tuple[Street, ...]
     outer: tuple[Street, ...]
-    extra_postal_codes: tuple[str, ...] = ()
 
 
 CITIES: tuple[City, ...] = (

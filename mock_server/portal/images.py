@@ -75,7 +75,3 @@ def placeholder(width: int, height: int) -> bytes:
         return dark if on_diagonal else light
 
     return encode_png(width, height, pixel)
-
-
-def is_png(data: bytes) -> bool:
-    return data.startswith(PNG_SIGNATURE)

@@ -44,7 +44,6 @@ MAX_ATTEMPTS = 1 + len(RETRY_DELAYS)
 # Extra seconds a claim outlives the delivery timeout before another worker may take it over.
 LEASE_MARGIN = 15.0
 MATERIALISE_BATCH = 1000
-STATUSES = ("pending", "delivered", "failed")
 
 
 @dataclass(frozen=True)
