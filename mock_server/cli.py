@@ -8,10 +8,11 @@ import os
 import sys
 import tempfile
 from collections.abc import Sequence
+from typing import Any
 
 from . import __version__
 from .admin_access import is_loopback_bind
-from .config import Settings
+from .config import Option, Settings, options
 from .store import StoreRefused, check_db, remove_in_owner
 
 
@@ -21,32 +22,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the fake (every option is also SENDCLOUD_MOCK_<NAME>)")
-    serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port to bind (default 8080)")
-    serve.add_argument("--workers", type=int, help="worker processes sharing the store (default 2)")
-    serve.add_argument("--threads", type=int, help=argparse.SUPPRESS)  # ignored: gevent workers
-    serve.add_argument("--max-connections", type=int,
-                       help="connections each worker holds at once, idle ones included (default 1000)")
-    serve.add_argument("--db", help="SQLite file that keeps state across restarts (default: a fresh temporary one)")
-    serve.add_argument("--fixtures", help="folder with accounts.json (and partners.json) to load at start")
-    serve.add_argument("--label-delay", type=float, help="seconds until a new return is announced (default 10)")
-    serve.add_argument("--transit-delay", type=float, help="seconds from announced to in transit (default 3600)")
-    serve.add_argument("--delivery-delay", type=float, help="seconds from in transit to delivered (default 86400)")
-    serve.add_argument("--jwt-secret", help="key that signs the portal's JWTs (default: random per start)")
-    serve.add_argument("--token-ttl", type=float, help="lifetime of portal access tokens in seconds (default 3600)")
-    serve.add_argument("--open-accounts", action="store_true", default=None,
-                       help="any new API key/secret pair becomes an empty account on first use")
-    serve.add_argument("--max-open-accounts", type=int,
-                       help="with --open-accounts, at most this many accounts beyond the fixtures (default 10000)")
-    serve.add_argument("--validate-responses", action="store_true", default=None,
-                       help="check every response against its schema before sending it")
-    serve.add_argument("--admin-token",
-                       help="admin calls (all but GET /__admin/health) need Authorization: Bearer TOKEN")
-    serve.add_argument("--allowed-host", action="append", default=None, metavar="NAME",
-                       help="without an admin token, also answer admin calls for this Host name (or *.suffix);"
-                            " repeatable")
-    serve.add_argument("--log-level", choices=["debug", "info", "warning", "error"], help="default info")
-    serve.add_argument("--log-format", choices=["text", "json"], help="access log lines as text or JSON")
+    for option in options():
+        serve.add_argument(option.flag, dest=option.name, **_argument(option))
 
     health = commands.add_parser("health", help="ask a running fake whether it is healthy (exit 0 when it is)")
     health.add_argument("--url", default=None,
@@ -64,13 +41,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .health import health
 
         return health(args.url, args.timeout, args.wait)
-    overrides = {name: getattr(args, name) for name in (
-        "host", "port", "workers", "threads", "max_connections", "db", "fixtures",
-        "label_delay", "transit_delay", "delivery_delay", "jwt_secret", "token_ttl",
-        "open_accounts", "max_open_accounts", "validate_responses", "log_level", "log_format", "admin_token")}
+    overrides = {option.name: getattr(args, option.name) for option in options()}
     if args.allowed_host:
         overrides["allowed_host"] = tuple(args.allowed_host)
     return serve(Settings.from_env(**overrides))
+
+
+def _argument(option: Option) -> dict[str, Any]:
+    """How argparse reads one setting (each is also the environment variable `option.env`)."""
+    help_text = argparse.SUPPRESS if option.hidden else option.help.replace("%", "%%")
+    if option.kind is bool:
+        return {"action": "store_true", "default": None, "help": help_text}
+    if option.kind is tuple:
+        return {"action": "append", "default": None, "metavar": "NAME", "help": help_text + "; repeatable"}
+    argument: dict[str, Any] = {"type": option.kind, "help": help_text}
+    if option.choices:
+        argument["choices"] = option.choices
+    return argument
 
 
 def serve(settings: Settings) -> int:
