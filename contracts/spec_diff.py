@@ -100,6 +100,8 @@ KNOWN: dict[tuple[str, str, str], str] = {
     **{("returns-v3/return.json", path, kind): why for (path, kind), why in _RETURN_KNOWN.items()},
     **{("returns-v3/return-list.json", "/data/*" + path, kind): why for (path, kind), why in _RETURN_KNOWN.items()},
     ("returns-v3/return-list.json", "", "required_removed"): "the page always carries next, previous and data",
+    ("returns-v3/create-return-request.json", "/parcel_items", "constraint_changed"):
+        "upstream states no bound on parcel items; the fake takes at most 100 (bounded memory)",
     ("returns-v3/return-list.json", "/next", "type_changed"): "null on the last page",
     ("returns-v3/return-list.json", "/previous", "type_changed"): "null on the first page",
     ("errors/v3-error-object.json", "", "required_removed"): _ERRORS_REQUIRED,

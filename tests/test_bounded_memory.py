@@ -4,18 +4,25 @@ have limits, and a worker stays small through the audit's body and cache attacks
 from __future__ import annotations
 
 import base64
+import json
 import socket
 import subprocess
 import time
+from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
 from conftest import LIST_URL, basic
+from test_portal import PORTAL, bearer, lookup, portal_body
 from test_server import Server
 
 from mock_server import Settings, create_app
+from mock_server.operations import MAX_ARRAY_ITEMS
 from mock_server.returns import models
 from mock_server.store import CACHE_ENTRIES, SqliteStore
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_request_arrays_are_capped(client, auth, return_body) -> None:
@@ -29,6 +36,81 @@ def test_request_arrays_are_capped(client, auth, return_body) -> None:
     assert answer.status_code == 400
     nested = client.post("/api/v3/returns/validate", json={"a": [[0] * 1001]}, headers=auth)
     assert nested.status_code == 400
+
+
+def _arrays(node: Any, where: str, base: str, schemas: Path, seen: set[str]) -> list[tuple[str, Any]]:
+    """Every array schema reachable from `node` (following our relative $refs), with where it is."""
+    found: list[tuple[str, Any]] = []
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and not ref.startswith("#"):
+            target = (schemas / base).parent / ref.split("#")[0]
+            rel = target.resolve().relative_to(schemas.resolve()).as_posix()
+            if (rel, where) not in seen:
+                seen.add((rel, where))
+                found += _arrays(json.loads(target.read_text()), where, rel, schemas, seen)
+        kinds = node.get("type")
+        if kinds == "array" or (isinstance(kinds, list) and "array" in kinds):
+            found.append((f"{base}: {where}", node))
+        for key, value in node.items():
+            if key == "properties":
+                for name, sub in value.items():
+                    found += _arrays(sub, f"{where}/{name}", base, schemas, seen)
+            elif key in ("items", "additionalProperties"):
+                found += _arrays(value, f"{where}/*", base, schemas, seen)
+            elif key in ("anyOf", "oneOf", "allOf"):
+                for sub in value:
+                    found += _arrays(sub, where, base, schemas, seen)
+    return found
+
+
+def test_every_array_in_a_request_body_has_a_max_items() -> None:
+    """Each array a request body may hold has its own bound (upstream's where it states one),
+    well under the generic 1,000 that protects the parser."""
+    schemas = ROOT / "schemas"
+    openapi = json.loads((schemas / "openapi.json").read_text())
+    arrays: list[tuple[str, Any]] = []
+    for item in openapi["paths"].values():
+        for operation in item.values():
+            if isinstance(operation, dict) and "requestBody" in operation:
+                ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+                arrays += _arrays({"$ref": ref}, "", "openapi.json", schemas, set())
+    assert len(arrays) >= 20  # the walk reaches nested schemas (customs, portal settings)
+    unbounded = sorted({where for where, schema in arrays if not 0 < schema.get("maxItems", 0) <= MAX_ARRAY_ITEMS})
+    assert unbounded == []
+
+
+@pytest.mark.parametrize("items, limit", [(100, True), (101, False)])
+def test_v3_parcel_items_are_bounded(client, auth, return_body, items, limit) -> None:
+    item = return_body()["parcel_items"][0]
+    answer = client.post("/api/v3/returns/validate", json=return_body(parcel_items=[item] * items), headers=auth)
+    if limit:
+        assert answer.status_code == 200, answer.json
+    else:
+        assert answer.status_code == 400
+        error = answer.json["errors"][0]
+        assert error["source"]["pointer"] == "/parcel_items" and "no more than 100" in error["detail"]
+
+
+def test_portal_products_are_bounded(client) -> None:
+    found = lookup(client)
+    assert found.status_code == 200
+    product = portal_body(found.json)["products"][0]
+    answer = client.post(f"{PORTAL}/incoming", json=portal_body(found.json, products=[product] * 101),
+                         headers=bearer(found.json["access_token"]))
+    assert answer.status_code == 400
+    assert "products" in answer.json["error"]["message"] and "100" in answer.json["error"]["message"]
+
+
+@pytest.mark.parametrize("body, field, limit", [
+    ({"api_key": "k", "api_secret": "s", "brands": [{"name": "b", "domain": "d"}] * 101}, "brands", 100),
+    ({"api_key": "k", "api_secret": "s", "brands": [{"name": "b", "domain": "d", "portal": {
+        "delivery_options": ["in_store"] * 5}}]}, "delivery_options", 4),
+])
+def test_admin_arrays_are_bounded(client, body, field, limit) -> None:
+    answer = client.post("/__admin/accounts", json=body)
+    assert answer.status_code == 400
+    assert field in json.dumps(answer.json) and str(limit) in json.dumps(answer.json)
 
 
 def test_store_cache_is_a_bounded_lru(tmp_path) -> None:
