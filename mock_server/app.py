@@ -11,7 +11,7 @@ from flask import Flask, Request, current_app, g, request
 from werkzeug.datastructures import Authorization
 from werkzeug.exceptions import HTTPException
 
-from . import admin_access, cors
+from . import admin_access, cors, security
 from .accounts import Accounts
 from .clock import Clock
 from .config import Settings, resource_dir
@@ -33,17 +33,6 @@ from .tokens import TokenService
 from .webhooks import install as install_webhooks
 
 log = logging.getLogger("sendcloud_mock")
-
-# Where no documented operation answers (unknown paths, wrong methods), the path decides.
-PATH_ERROR_STYLES: tuple[tuple[str, Style], ...] = (
-    ("/api/v3/", "v3"),
-    ("/api/v2/brand/", "portal"),
-    ("/__admin", "portal"),
-    # The portal's pictures and payment page answer in the portal's format, unmatched paths too.
-    ("/media/", "portal"),
-    ("/payments/", "portal"),
-)
-
 
 class SafeRequest(Request):
     """A request whose hostile headers cannot raise: an `Authorization` header that does not
@@ -112,6 +101,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         journal=RequestJournal(store.location, size=settings.journal_size),
         oauth=OAuthTokens(store, clock, accounts, ttl=settings.token_ttl),
     )
+    security.bind(app.extensions["sendcloud_mock"].spec)  # each operation's guard, from its documented security
     admin_access.install(app, token=settings.admin_token, allowed_hosts=settings.allowed_host)
     _register_fault_injection(app)
     _register_request_scope(app)
@@ -182,10 +172,8 @@ def error_style() -> Style:
     op = state.spec.operations.get(operation_id) if operation_id else None
     if op is not None and op.error_style is not None:
         return op.error_style
-    for prefix, style in PATH_ERROR_STYLES:
-        if request.path.startswith(prefix):
-            return style
-    return "v2"
+    # No documented operation answers (an unknown path, a wrong method): its neighbours in the document decide.
+    return state.spec.nearest_error_style(request.path) or "v2"
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -1,4 +1,4 @@
-"""Checks that run before every authenticated API request: credentials and the partner header."""
+"""What the guards of mock_server.security read: the account of the Authorization header, the partner header."""
 
 from __future__ import annotations
 
@@ -12,16 +12,6 @@ from .oauth.models import refused
 from .seeding import partner_ids
 
 PARTNER_HEADER = "Sendcloud-Partner-Id"
-
-
-def authenticate() -> None:
-    """Blueprint hook: resolve the credentials (HTTP Basic, or an OAuth2 Bearer token) to an
-    account (g.account) or answer 401."""
-    if request.routing_exception is not None:
-        # A wrong method or path is answered as such (405/404) before credentials are looked at.
-        raise request.routing_exception
-    g.account = account_from_header()
-    check_partner_header()
 
 
 def account_from_header() -> Account:

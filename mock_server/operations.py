@@ -48,9 +48,8 @@ class ResponseContractViolation(AssertionError):
     """The server was about to send a response its own schema forbids."""
 
 
-def operation(operation_id: str, *, guard: Callable[..., None] | None = None
-              ) -> Callable[[Callable[..., Reply]], Callable[..., Response]]:
-    """Bind a view to its documented operation; `guard` checks credentials before any input is."""
+def operation(operation_id: str) -> Callable[[Callable[..., Reply]], Callable[..., Response]]:
+    """Bind a view to its documented operation; its documented security is checked before any input is."""
 
     def decorate(view: Callable[..., Reply]) -> Callable[..., Response]:
         @functools.wraps(view)
@@ -58,8 +57,8 @@ def operation(operation_id: str, *, guard: Callable[..., None] | None = None
             state = current_app.extensions["sendcloud_mock"]
             op = state.spec.operations[operation_id]
             g.operation_id = operation_id
-            if guard is not None:
-                guard(**path_args)
+            if op.guard is not None:
+                op.guard(**path_args)
             params = parse_parameters(op, path_args)
             body = parse_body(op, state.settings.max_body_bytes) if op.body_validator else None
             reply = view(params=params, body=body)

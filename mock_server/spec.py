@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -27,6 +28,8 @@ HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 # The v2 APIs (Returns v2, Return portal, Service points) and the OAuth2 token endpoint coerce
 # request bodies like Django REST framework fields; the v3 APIs validate them as written.
 LIBERAL_PREFIXES = ("/api/v2/", "/oauth2/")
+# An unmatched path's error style is decided by its first few segments (bounded work per path).
+MAX_STYLE_SEGMENTS = 8
 
 
 Shape = Callable[[Any], Any]
@@ -59,6 +62,12 @@ class Operation:
     liberal_input: bool = False
     # A requestBody marked `required: false` may be empty or absent (read as {}).
     body_optional: bool = False
+    # Its documented `security`: alternatives, each the names of the schemes it needs together.
+    security: list[dict[str, Any]] = field(default_factory=list)
+    # The purpose a portal JWT must carry to open it (`x-token-purpose`), for bearerAuth.
+    token_purpose: str | None = None
+    # The check its security asks for, run before its input is read (security.bind sets it).
+    guard: Callable[..., None] | None = None
 
 
 class ApiSpec:
@@ -79,6 +88,7 @@ class ApiSpec:
                     op = self._compile_operation(path, method, item[method], shared_params)
                     self.operations[op.operation_id] = op
         self.version = self.openapi["info"]["version"]
+        self._nearest_styles: dict[tuple[str, ...], Style | None] = {}
 
     # -- compiling -----------------------------------------------------------------------
 
@@ -106,7 +116,9 @@ class ApiSpec:
             body_validator = self.validator(schema)
         op = Operation(raw["operationId"], method.upper(), path, parameters, body_validator,
                        liberal_input=path.startswith(LIBERAL_PREFIXES),
-                       body_optional=body is not None and body.get("required") is False)
+                       body_optional=body is not None and body.get("required") is False,
+                       security=list(raw.get("security", self.openapi.get("security", []))),
+                       token_purpose=raw.get("x-token-purpose"))
         for status, response in raw.get("responses", {}).items():
             content = response.get("content") or {}
             for media_type, media in content.items():
@@ -134,6 +146,40 @@ class ApiSpec:
         if view.items is not None:
             return _array_shape(self._shape_of(flatten(*view.items, self.schemas.resolve)))
         return _identity
+
+    def nearest_error_style(self, path: str) -> Style | None:
+        """The error style of the documented operations nearest a path no operation serves (a 404 or 405).
+
+        Nearest: those sharing the most leading path segments with it (a `{template}` matches any
+        segment); among them the style most of them document, the fake's default (v2) on a tie;
+        None when no documented operation shares a segment.
+        """
+        parts = tuple(part for part in path.split("/") if part)[:MAX_STYLE_SEGMENTS]
+        if parts not in self._nearest_styles:
+            if len(self._nearest_styles) >= 1024:  # the paths are the clients' choice: keep the memory bounded
+                self._nearest_styles.clear()
+            self._nearest_styles[parts] = self._nearest_error_style(parts)
+        return self._nearest_styles[parts]
+
+    def _nearest_error_style(self, parts: tuple[str, ...]) -> Style | None:
+        best, votes = 0, Counter[Style]()
+        for op in self.operations.values():
+            if op.error_style is None:
+                continue
+            shared = 0
+            for ours, theirs in zip(parts, (p for p in op.path.split("/") if p)):
+                if ours != theirs and not theirs.startswith("{"):
+                    break
+                shared += 1
+            if shared > best:
+                best, votes = shared, Counter()
+            if shared == best and shared > 0:
+                votes[op.error_style] += 1
+        if not votes:
+            return None
+        top = max(votes.values())
+        leaders = sorted(style for style, count in votes.items() if count == top)
+        return "v2" if "v2" in leaders else leaders[0]
 
     # -- the served document -------------------------------------------------------------
 

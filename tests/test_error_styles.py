@@ -118,3 +118,31 @@ def test_served_document_types_the_codes(client) -> None:
     assert code_type("/api/v2/returns/{id}", "get", "404") == "integer"
     assert code_type("/api/v2/service-points", "get", "400") == "integer"
     assert code_type("/api/v2/brand/{brand_domain}/return-portal/outgoing", "get", "400") == "string"
+
+
+def _style(body: dict) -> str:
+    if "errors" in body:
+        return "v3"
+    return "v2" if isinstance(body["error"]["code"], int) else "portal"
+
+
+@pytest.mark.parametrize(("method", "path", "style"), [
+    ("GET", "/api/v3/nothing-here", "v3"),
+    ("GET", "/api/v3/returns/not-a-number", "v3"),
+    ("GET", "/api/v3/returns/announce-synchronously", "v3"),  # a wrong method: 405
+    ("GET", "/api/v2/nothing-here", "v2"),
+    ("POST", "/api/v2/returns", "v2"),
+    ("GET", "/api/v2/service-points/1/nothing-here", "v2"),
+    ("GET", "/api/v2/brand/stroopwafel-co/return-portal/nothing-here", "portal"),
+    ("GET", "/api/v2/brand/", "portal"),
+    ("GET", "/__admin/nothing-here", "portal"),
+    ("GET", "/media/nothing-here", "portal"),
+    ("GET", "/payments/nothing-here", "portal"),
+    ("GET", "/oauth2/nothing-here", "v2"),
+    ("GET", "/nothing-here", "v2"),
+])
+def test_unmatched_paths_answer_in_their_neighbours_style(client, method, path, style) -> None:
+    """Where no documented operation answers (404, 405), the documented operations nearest the path decide."""
+    response = client.open(path, method=method)
+    assert response.status_code in (404, 405), response.status_code
+    assert _style(response.json) == style, response.json

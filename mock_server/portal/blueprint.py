@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, current_app, g, request
+from flask import Blueprint, current_app, g
 
 from ..errors import ApiError
 from ..guards import base_url
@@ -28,12 +27,6 @@ def _mock():
 
 def _portal() -> PortalBackend:
     return _mock().portal
-
-
-def bearer() -> str | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _, value = header.partition(" ")
-    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
 def _url(brand: Brand, path: str, token: str) -> str:
@@ -71,28 +64,8 @@ def outgoing(params: dict[str, Any], body: None) -> Reply:
     return reply
 
 
-def _access_token(brand_domain: str) -> None:
-    """Guard: a valid access token of this brand's portal, before the body is looked at.
-
-    The brand and the token's claims stay in `g` for the handler (loaded once per request).
-    """
-    g.brand = _portal().brand(brand_domain)
-    g.claims = _mock().tokens.verify(bearer(), purpose="access", brand=g.brand.domain,
-                                     where={"header": "Authorization"})
-
-
-def _url_token(purpose: str) -> Callable[..., None]:
-    def guard(brand_domain: str) -> None:
-        g.brand = _portal().brand(brand_domain)
-        token = request.args.get("token") or bearer()
-        where = {"parameter": "token"} if request.args.get("token") else {"header": "Authorization"}
-        g.claims = _mock().tokens.verify(token, purpose=purpose, brand=g.brand.domain, where=where)
-
-    return guard
-
-
 @bp.post("/incoming")
-@operation("portal_incoming", guard=_access_token)
+@operation("portal_incoming")
 def incoming(params: dict[str, Any], body: dict[str, Any]) -> Reply:
     portal, mock, brand = _portal(), _mock(), g.brand
     record = portal.create(brand, portal.outgoing_by_id(brand, g.claims.subject), body)
@@ -119,7 +92,7 @@ REFUSED = {
 
 
 @bp.get("/label/polling")
-@operation("portal_polling", guard=_url_token("poller"))
+@operation("portal_polling")
 def polling(params: dict[str, Any], body: None) -> Reply:
     mock, brand = _mock(), g.brand
     record, progress = _portal().poll(brand, g.claims.subject, named=params.get("return"))
@@ -137,7 +110,7 @@ def polling(params: dict[str, Any], body: None) -> Reply:
 
 
 @bp.get("/label/download")
-@operation("portal_download", guard=_url_token("label"))
+@operation("portal_download")
 def download(params: dict[str, Any], body: None) -> Reply:
     record = _portal().labelled_return(g.brand, g.claims.subject, named=params.get("return"))
     pdf = render_return_label(record, record.parcels[0].id, params.get("paper_size", "a6"))

@@ -6,14 +6,13 @@ from typing import Any
 
 from flask import Blueprint, current_app
 
-from ..guards import authenticate, current_account
+from ..guards import current_account
 from ..labels import LabelAddress, LabelData, render_label
 from ..operations import Reply, operation
 from .models import ReturnRecord, weight_in_kg
 from .representations import carrier_name, day_of
 
 bp = Blueprint("parcel_documents", __name__, url_prefix="/api/v3/parcels")
-bp.before_request(authenticate)
 
 
 @bp.get("/<int:id>/documents/label")

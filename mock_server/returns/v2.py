@@ -6,14 +6,13 @@ from typing import Any
 
 from flask import Blueprint, current_app
 
-from ..guards import authenticate, base_url, current_account
+from ..guards import base_url, current_account
 from ..operations import Reply, operation
 from .models import ListFilter, ReturnRecord, ReturnsBackend
 from .representations import v2_return
 from .v3 import cursor_param, page_url
 
 bp = Blueprint("returns_v2", __name__, url_prefix="/api/v2/returns")
-bp.before_request(authenticate)
 
 
 def backend() -> ReturnsBackend:

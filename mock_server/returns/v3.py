@@ -9,13 +9,12 @@ from flask import Blueprint, current_app, request
 
 from ..cursors import Cursor, CursorError, decode
 from ..errors import ApiError
-from ..guards import authenticate, base_url, current_account
+from ..guards import base_url, current_account
 from ..operations import Reply, operation
 from .models import ListFilter, ReturnsBackend
 from .representations import v3_return, validation_view
 
 bp = Blueprint("returns_v3", __name__, url_prefix="/api/v3/returns")
-bp.before_request(authenticate)
 
 
 def backend() -> ReturnsBackend:
