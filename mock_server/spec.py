@@ -167,7 +167,7 @@ class ApiSpec:
             if op.error_style is None:
                 continue
             shared = 0
-            for ours, theirs in zip(parts, (p for p in op.path.split("/") if p)):
+            for ours, theirs in zip(parts, (p for p in op.path.split("/") if p), strict=False):
                 if ours != theirs and not theirs.startswith("{"):
                     break
                 shared += 1

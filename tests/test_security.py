@@ -8,14 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import basic
+from test_portal import PORTAL, lookup
 
 from mock_server import Settings, create_app
 from mock_server.config import resource_dir
 from mock_server.security import api_credentials, guard_for
 from mock_server.spec import ApiSpec
-
-from conftest import basic
-from test_portal import PORTAL, lookup
 
 SPEC = ApiSpec(resource_dir("schemas"))
 
