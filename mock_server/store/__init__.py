@@ -7,7 +7,9 @@ PostgreSQL (shared by many instances, `--db postgresql://...`). `open_store` pic
 
 from __future__ import annotations
 
+import importlib
 import os
+from typing import Any
 
 from .base import (
     CACHE_ENTRIES,
@@ -36,10 +38,13 @@ def open_store(db: str | os.PathLike[str] | None = None) -> Store:
     Refuses (StoreRefused) a database that is not ours, is corrupt, or is of a newer schema.
     """
     if is_postgres_url(db):
-        from .postgres import PostgresStore  # type: ignore[import-not-found]  # the PostgreSQL engine comes later
-
-        return PostgresStore(str(db))
+        return _postgres().PostgresStore(str(db))
     return SqliteStore(db)
+
+
+def _postgres() -> Any:
+    """The PostgreSQL engine, imported only when a URL asks for it (its driver is an optional extra)."""
+    return importlib.import_module(".postgres", __package__)
 
 
 def check_db(db: str | os.PathLike[str] | None) -> None:
@@ -47,9 +52,7 @@ def check_db(db: str | os.PathLike[str] | None) -> None:
     if db is None:
         return
     if is_postgres_url(db):
-        from .postgres import check_database
-
-        check_database(str(db))
+        _postgres().check_database(str(db))
         return
     check_existing(db)
 
