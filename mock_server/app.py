@@ -46,6 +46,22 @@ class SafeRequest(Request):
             return None
 
 
+class FakeFlask(Flask):
+    """Flask, deciding once per function (not once per request and hook) that it is not async."""
+
+    def ensure_sync(self, func: Any) -> Any:
+        known: dict[Any, Any] = self.__dict__.setdefault("_ensured", {})
+        try:
+            return known[func]
+        except KeyError:
+            if len(known) > 4096:  # bound methods of many objects: keep the memo small
+                known.clear()
+            made = known[func] = super().ensure_sync(func)
+            return made
+        except TypeError:  # an unhashable callable
+            return super().ensure_sync(func)
+
+
 @dataclass
 class MockState:
     """Everything one app instance holds; shared by its requests, rebuilt by each factory call."""
@@ -70,7 +86,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     settings = settings or Settings.from_env()
     if overrides:
         settings = settings.with_(**overrides)
-    app = Flask(__name__)
+    app = FakeFlask(__name__)
     app.request_class = SafeRequest
     app.config.update(MAX_CONTENT_LENGTH=None, JSON_SORT_KEYS=False)
     # Django-based production answers every path with and without its trailing slash. With

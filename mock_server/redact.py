@@ -36,7 +36,7 @@ def mark(secret: str) -> str:
 
 def header_value(name: str, value: str) -> str:
     if name.lower() not in SECRET_HEADERS:
-        return _JWT.sub(lambda m: mark(m.group(0)), value)
+        return _JWT.sub(lambda m: mark(m.group(0)), value) if "eyJ" in value else value
     scheme, sep, credentials = value.partition(" ")
     if sep and scheme.lower() in ("basic", "bearer", "token", "digest"):
         return f"{scheme} {mark(credentials.strip())}"
@@ -69,7 +69,15 @@ def body(text: str) -> str:
     lowered = text.lower()
     if not any(clue in lowered for clue in _CLUES):
         return text
-    text = _MEMBER.sub(lambda m: f'"{m.group(1)}"{m.group(2)}"{mark(m.group(3))}"', text)
-    text = _FORM_SECRET.sub(lambda m: m.group(1) + mark(unquote_plus(m.group(2))), text)
-    text = _URL_TOKEN.sub(lambda m: m.group(1) + mark(m.group(2)), text)
-    return _JWT.sub(lambda m: mark(m.group(0)), text)
+    # Each pass runs only where its own words appear (each is a scan of the whole text).
+    if any(f'"{name}"' in text for name in SECRET_MEMBERS):
+        text = _MEMBER.sub(lambda m: f'"{m.group(1)}"{m.group(2)}"{mark(m.group(3))}"', text)
+    if "=" in text:
+        lowered = text.lower()
+        if any(f"{name}=" in lowered for name in SECRET_PARAMETERS):
+            text = _FORM_SECRET.sub(lambda m: m.group(1) + mark(unquote_plus(m.group(2))), text)
+        if "token=" in text:
+            text = _URL_TOKEN.sub(lambda m: m.group(1) + mark(m.group(2)), text)
+    if "eyJ" in text:
+        text = _JWT.sub(lambda m: mark(m.group(0)), text)
+    return text

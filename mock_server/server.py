@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 from collections.abc import MutableMapping
 from datetime import datetime, timezone
 from typing import Any
@@ -120,6 +121,24 @@ def head_with_body(response_class: Any) -> None:
     response_class.write = write
 
 
+def second_date(formatted: Any) -> Any:
+    """gunicorn's Date header formatter, made once per second instead of once per answer."""
+    kept: dict[int, str] = {}
+
+    def http_date(timestamp: float | None = None) -> str:
+        if timestamp is not None:
+            return str(formatted(timestamp))
+        second = int(time.time())
+        text = kept.get(second)
+        if text is None:
+            kept.clear()
+            text = kept[second] = str(formatted(second))
+        return text
+
+    http_date.second_date = True  # type: ignore[attr-defined]
+    return http_date
+
+
 # Below this many connections held, a worker pauses accepting briefly after each one (balance).
 BALANCE_BELOW = 10
 
@@ -169,6 +188,8 @@ def _gevent_worker_class() -> type:
             from gunicorn.http import wsgi
 
             head_with_body(wsgi.Response)
+            if not getattr(gunicorn_util.http_date, "second_date", False):
+                gunicorn_util.http_date = second_date(gunicorn_util.http_date)
             super().init_process()
 
         def run(self) -> None:

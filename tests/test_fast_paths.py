@@ -13,6 +13,8 @@ from types import SimpleNamespace
 import pytest
 from conftest import LIST_URL
 from gunicorn.http import wsgi
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mock_server import redact
 from mock_server.journal import EncodedJson, _body_text, _line
@@ -118,3 +120,54 @@ def test_a_page_is_read_again_only_after_a_write(client, auth, create_return, mo
     second = create_return()["return_id"]
     assert [r["id"] for r in client.get(url, headers=auth).json["data"]] == [second, first]
     assert len(scans) > read
+
+
+def _redacted_the_long_way(text: str) -> str:
+    """Every pass over every text, as redact.body did before it looked for clues first."""
+    from urllib.parse import unquote_plus
+
+    text = redact._MEMBER.sub(lambda m: f'"{m.group(1)}"{m.group(2)}"{redact.mark(m.group(3))}"', text)
+    text = redact._FORM_SECRET.sub(lambda m: m.group(1) + redact.mark(unquote_plus(m.group(2))), text)
+    text = redact._URL_TOKEN.sub(lambda m: m.group(1) + redact.mark(m.group(2)), text)
+    return redact._JWT.sub(lambda m: redact.mark(m.group(0)), text)
+
+
+_PIECES = ['"access_token"', '"token"', '"secret"', '"password"', ": ", '"', "x", "=", "&", "?", "Token=", "token=",
+           "client_secret=", "PASSWORD=", "eyJhbGciOiJIUzI1NiJ9", "eyJhbGciOi", ".", "eyJzdWIi", "abc_-", "\\", " ",
+           "{", "}", "api_secret"]
+
+
+@given(st.lists(st.sampled_from(_PIECES), max_size=30))
+@settings(max_examples=400, deadline=None)
+def test_redaction_by_clues_is_redaction_in_full(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    assert redact.body(text) == _redacted_the_long_way(text)
+
+
+def test_the_date_header_is_made_once_a_second(monkeypatch) -> None:
+    import email.utils
+    import time
+
+    from mock_server.server import second_date
+
+    made = []
+
+    def formatdate(timestamp: float) -> str:
+        made.append(timestamp)
+        return email.utils.formatdate(timestamp, usegmt=True)
+
+    http_date = second_date(formatdate)
+    monkeypatch.setattr(time, "time", lambda: 1_800_000_000.25)
+    first = http_date()
+    monkeypatch.setattr(time, "time", lambda: 1_800_000_000.75)
+    assert http_date() == first == email.utils.formatdate(1_800_000_000.25, usegmt=True) and len(made) == 1
+    monkeypatch.setattr(time, "time", lambda: 1_800_000_001.0)
+    assert http_date() == email.utils.formatdate(1_800_000_001, usegmt=True) and len(made) == 2
+    assert http_date(0) == email.utils.formatdate(0, usegmt=True)
+
+
+def test_flask_hooks_are_looked_at_once(app) -> None:
+    """ensure_sync answers the same function for a hook each time, and remembers it."""
+    hook = app.before_request_funcs[None][0]
+    assert app.ensure_sync(hook) is app.ensure_sync(hook) is hook
+    assert app.__dict__["_ensured"][hook] is hook

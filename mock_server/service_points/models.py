@@ -42,6 +42,8 @@ __all__ = [
 
 EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG)
 LOCKER_MAX_WEIGHT_KG = 20.0
+# nearest() choices remembered (each a place, a carrier set and the point chosen).
+NEAREST_KEPT = 1024
 # How far around a searched address (or postal code) points are answered when no radius is given.
 DEFAULT_ADDRESS_RADIUS_M = 5_000
 GENERAL_SHOP_TYPES = ("servicepoint", "locker", "post_office", "carrier_depot")
@@ -208,6 +210,8 @@ class ServicePointIndex:
     def __init__(self, points: Iterable[Mapping[str, Any]], places: Iterable[Mapping[str, Any]]) -> None:
         parsed = tuple(sorted((_Point.parse(raw) for raw in points), key=lambda p: p.id))
         self._points = parsed
+        # nearest()'s choices by place and carriers (a memo of the immutable index, not state).
+        self._nearest: dict[tuple[Any, ...], list[tuple[int | None, _Point]]] = {}
         self._by_id = {p.id: p for p in parsed}
         if len(self._by_id) != len(parsed):
             raise ValueError("service point ids are not unique")
@@ -268,7 +272,35 @@ class ServicePointIndex:
         now: datetime,
         limit: int | None = None,
     ) -> list[dict[str, Any]]:
-        """Active points matching every given filter, nearest first (ties by id).
+        """Active points matching every given filter, nearest first (ties by id): see _select."""
+        found = self._select(latitude=latitude, longitude=longitude, radius=radius, country=country, carriers=carriers,
+                             bbox=bbox, postal_code=postal_code, postal_code_area=postal_code_area, city=city,
+                             house_number=house_number, pudo_id=pudo_id, shop_types=shop_types,
+                             general_shop_types=general_shop_types, labelless_only=labelless_only, weight=weight,
+                             limit=limit)
+        return [point.view(now, distance) for distance, point in found]
+
+    def _select(
+        self,
+        *,
+        latitude: float | None,
+        longitude: float | None,
+        radius: int | None,
+        country: str | None = None,
+        carriers: Collection[str] | None = None,
+        bbox: tuple[float, float, float, float] | None = None,
+        postal_code: str | None = None,
+        postal_code_area: str | None = None,
+        city: str | None = None,
+        house_number: str | None = None,
+        pudo_id: str | None = None,
+        shop_types: Collection[str] | None = None,
+        general_shop_types: Collection[str] | None = None,
+        labelless_only: bool = False,
+        weight: float | None = None,
+        limit: int | None = None,
+    ) -> list[tuple[int | None, _Point]]:
+        """Active points matching every given filter, nearest first (ties by id), with their distances.
 
         ``bbox`` is (ne_latitude, ne_longitude, sw_latitude, sw_longitude). ``radius`` (metres)
         needs a reference point; without one, ``distance`` is null and points come by id.
@@ -329,7 +361,7 @@ class ServicePointIndex:
         found.sort(key=lambda item: (item[0] if item[0] is not None else 0, item[1].id))
         if limit is not None:
             found = found[:limit]
-        return [point.view(now, distance) for distance, point in found]
+        return found
 
     def get(self, point_id: int, *, now: datetime) -> dict[str, Any] | None:
         """One point by id, inactive ones included (is_active tells), distance null."""
@@ -359,10 +391,19 @@ class ServicePointIndex:
         now: datetime,
         country: str | None = None,
     ) -> dict[str, Any] | None:
-        """The closest active point of these carriers (labelless-capable if asked), at any distance."""
-        found = self.search(latitude=latitude, longitude=longitude, radius=None, country=country,
-                            carriers=carriers, labelless_only=labelless, now=now, limit=1)
-        return found[0] if found else None
+        """The closest active point of these carriers (labelless-capable if asked), at any distance.
+
+        Which point that is never changes (the index is immutable), and the portal asks it for the
+        same few places again and again: the choice is remembered, only its view is made anew."""
+        key = (latitude, longitude, None if carriers is None else frozenset(carriers), labelless, country)
+        found = self._nearest.get(key)
+        if found is None:
+            found = self._select(latitude=latitude, longitude=longitude, radius=None, country=country,
+                                 carriers=carriers, labelless_only=labelless, limit=1)
+            if len(self._nearest) >= NEAREST_KEPT:
+                self._nearest.clear()
+            self._nearest[key] = found
+        return found[0][1].view(now, found[0][0]) if found else None
 
     def locate(self, country: str, postal_code: str | None, city: str | None) -> tuple[float, float] | None:
         """(latitude, longitude) of a customer's place: by exact postal code, then by the
