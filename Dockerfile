@@ -10,7 +10,7 @@ COPY examples ./examples
 COPY contracts ./contracts
 # pip and setuptools only build the venv: they leave it before it is copied (about 22 MB less).
 RUN python -m venv /opt/venv \
-    && /opt/venv/bin/pip install --no-cache-dir '.[contracts]' \
+    && /opt/venv/bin/pip install --no-cache-dir '.[contracts,postgres]' \
     && /opt/venv/bin/python -m pip uninstall --yes --quiet pip setuptools
 
 FROM python:3.11-slim

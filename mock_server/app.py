@@ -114,7 +114,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         points=points,
         portal=PortalBackend(store, returns, points),
         faults=Faults(store, clock),
-        journal=RequestJournal(store.location, size=settings.journal_size),
+        journal=RequestJournal(store, size=settings.journal_size),
         oauth=OAuthTokens(store, clock, accounts, ttl=settings.token_ttl),
     )
     security.bind(app.extensions["sendcloud_mock"].spec)  # each operation's guard, from its documented security

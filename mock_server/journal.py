@@ -8,6 +8,8 @@ replaced by a short hash of the whole value (see redact.py).
 Each request appends one JSON line to a file beside the store, with a single O_APPEND
 write: lines from several workers never interleave, and recording costs a system call
 instead of a database transaction. The file is rotated past a size, so it stays small.
+A store shared by several instances (PostgreSQL) keeps the lines in a table instead, so
+every instance shows every instance's requests.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from .clock import iso
 from .errors import ApiError
 from .operations import body_for_hooks
 from .scope import request_account
+from .store import Store
 
 ROTATE_BYTES = 4 * 1024 * 1024
 CHECK_EVERY = 256
@@ -44,12 +47,14 @@ log = logging.getLogger("sendcloud_mock")
 
 
 class RequestJournal:
-    def __init__(self, store_path: str, *, size: int) -> None:
-        self.path = store_path + ".requests.jsonl"
+    def __init__(self, store: Store, *, size: int) -> None:
         self._size = size
         self._local = threading.local()
         self._bodies: dict[tuple[bytes, bool], tuple[Any, bool]] = {}
-        self._fd()
+        self._shared: Store | None = store if store.journal_in_database else None
+        self.path = "" if self._shared is not None else str(store.location) + ".requests.jsonl"
+        if self._shared is None:
+            self._fd()
 
     def _fd(self) -> int:
         fd = getattr(self._local, "fd", None)
@@ -86,8 +91,15 @@ class RequestJournal:
         return fd
 
     def record(self, entry: dict[str, Any]) -> None:
+        line = _line(entry)
+        if self._shared is not None:
+            try:
+                self._shared.append_journal(line, keep=self._size)
+            except self._shared.database_errors:
+                pass  # a full disk: the request itself must still be answered
+            return
         try:
-            os.write(self._fd(), (_line(entry) + "\n").encode())
+            os.write(self._fd(), (line + "\n").encode())
         except OSError:
             pass  # a full disk: the request itself must still be answered
 
@@ -119,8 +131,11 @@ class RequestJournal:
     def _visible(self) -> Iterator[dict[str, Any]]:
         """The last `size` entries, newest first, without those an account's reset hid."""
         lines: list[str] = []
-        for path in (self.path, self.path + ".1"):
-            lines.extend(reversed(_tail(path, self._size + 64 - len(lines))))
+        if self._shared is not None:
+            lines = self._shared.journal_lines(self._size + 64)
+        else:
+            for path in (self.path, self.path + ".1"):
+                lines.extend(reversed(_tail(path, self._size + 64 - len(lines))))
         cleared: set[str] = set()
         shown = 0
         for line in lines:
@@ -143,6 +158,9 @@ class RequestJournal:
         """Forget every entry, or one account's (a marker line hides its older entries)."""
         if account is not None:
             self.record({"cleared": account})
+            return
+        if self._shared is not None:
+            self._shared.clear_journal()
             return
         for path in (self.path + ".1", self.path):
             try:

@@ -37,8 +37,9 @@ class Claims:
 
 class TokenService:
     def __init__(self, store: Store, clock: Clock, *, secret: str | None, ttl: float) -> None:
-        # Without a configured key each start signs with its own: another instance's tokens fail.
-        self._secret = secret or secrets.token_urlsafe(32)
+        # Without a configured key each start signs with its own (another instance's tokens fail),
+        # unless the store is shared by instances: then they all sign with the store's key.
+        self._secret = secret or store.shared_signing_key() or secrets.token_urlsafe(32)
         self._store = store
         self._clock = clock
         self._ttl = ttl

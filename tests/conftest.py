@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import base64
 import copy
-from collections.abc import Callable
+import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from mock_server import Settings, create_app
+from postgres_support import PostgresServer
+from postgres_support import unavailable as postgres_unavailable
 
 DEFAULT_KEY = "test_api_key_stroopwafel"
 DEFAULT_SECRET = "test_api_secret_stroopwafel"
@@ -46,17 +49,57 @@ def basic(key: str, secret: str) -> dict[str, str]:
     return {"Authorization": "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode()}
 
 
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(db=str(tmp_path / "store.sqlite3"), validate_responses=True, label_delay=10,
-                    transit_delay=3600, delivery_delay=86400)
+# Test modules whose every test runs against both store engines (SQLite and PostgreSQL).
+BOTH_ENGINES = {"test_store", "test_accounts_resource", "test_returns_v3", "test_returns_v2", "test_clock",
+                "test_faults", "test_journal", "test_account_scope", "test_oauth", "test_tokens", "test_portal"}
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "engine" in metafunc.fixturenames and metafunc.module.__name__.rsplit(".", 1)[-1] in BOTH_ENGINES:
+        metafunc.parametrize("engine", ["sqlite", "postgres"])
 
 
 @pytest.fixture
-def app(settings: Settings) -> Flask:
+def engine() -> str:
+    """Which store engine a test's fake uses (both, for the modules in BOTH_ENGINES)."""
+    return "sqlite"
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One throw-away PostgreSQL server for the session (skipped with its reason where it cannot run)."""
+    reason = postgres_unavailable()
+    if reason:
+        pytest.skip(reason)
+    server = PostgresServer()
+    try:
+        server.start()
+    except (OSError, subprocess.SubprocessError) as error:
+        server.stop()
+        pytest.skip(f"could not start PostgreSQL: {error}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def db(engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """The --db of a test's fake: a new SQLite file, or a new PostgreSQL database."""
+    if engine == "postgres":
+        return request.getfixturevalue("postgres_server").new_database()
+    return str(tmp_path / "store.sqlite3")
+
+
+@pytest.fixture
+def settings(db: str) -> Settings:
+    return Settings(db=db, validate_responses=True, label_delay=10, transit_delay=3600, delivery_delay=86400)
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[Flask]:
     app = create_app(settings)
     app.testing = True
-    return app
+    yield app
+    app.extensions["sendcloud_mock"].store.close()
 
 
 @pytest.fixture

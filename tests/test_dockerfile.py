@@ -51,7 +51,7 @@ def test_recipe_shape() -> None:
 def test_the_image_ships_the_kit() -> None:
     """The build stage installs the package with its contracts extra, so `sendcloud-contracts` runs in the image."""
     build, _ = stages()
-    assert any(i == "RUN" and "'.[contracts]'" in a for i, a in build)
+    assert any(i == "RUN" and "'.[contracts,postgres]'" in a for i, a in build)
 
 
 def _free_port() -> int:

@@ -8,17 +8,18 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any, Iterator
 
 import pytest
 
 from mock_server import Settings, create_app
-from mock_server.store import SCHEMA_VERSION, SqliteStore, StoreRefused, open_store
+from mock_server.store import SCHEMA_VERSION, Conflict, SqliteStore, StoreRefused, open_store
 
 V1_FILE = Path(__file__).parent / "data" / "store-v1.sqlite3"
 
 
 def _insert_returns(path: str, count: int, queue: multiprocessing.Queue[list[int]]) -> None:
-    store = SqliteStore(path)
+    store = open_store(path)
     ids = []
     for _ in range(count):
         with store.transaction():
@@ -26,10 +27,10 @@ def _insert_returns(path: str, count: int, queue: multiprocessing.Queue[list[int
     queue.put(ids)
 
 
-def test_ids_are_unique_across_processes(tmp_path: Path) -> None:
+def test_ids_are_unique_across_processes(db: str) -> None:
     """Four processes inserting at once never receive the same id."""
-    path = str(tmp_path / "shared.sqlite3")
-    SqliteStore(path)
+    path = db
+    open_store(path).close()
     queue: multiprocessing.Queue[list[int]] = multiprocessing.get_context("fork").Queue()
     workers = [multiprocessing.get_context("fork").Process(target=_insert_returns, args=(path, 100, queue))
                for _ in range(4)]
@@ -41,13 +42,14 @@ def test_ids_are_unique_across_processes(tmp_path: Path) -> None:
     assert len(ids) == 400 and len(set(ids)) == 400
 
 
-def test_file_store_survives_reopening(tmp_path: Path) -> None:
-    """What one handle committed, a new handle on the same file reads."""
-    path = tmp_path / "kept.sqlite3"
-    store = SqliteStore(path)
+def test_store_survives_reopening(db: str) -> None:
+    """What one handle committed, a new handle on the same database reads; its identity stays."""
+    store = open_store(db)
     with store.transaction():
         store.set_meta("k", "v")
-    assert SqliteStore(path).get_meta("k") == "v"
+    again = open_store(db)
+    assert again.get_meta("k") == "v"
+    assert again.identity == store.identity
 
 
 def test_default_store_is_a_fresh_temporary_file() -> None:
@@ -57,16 +59,37 @@ def test_default_store_is_a_fresh_temporary_file() -> None:
     assert one.scan_returns(1, from_ts=None, to_ts=None, pivot=None, ascending=True, limit=10) == []
 
 
-def test_ids_start_at_production_like_values(tmp_path: Path) -> None:
+def test_ids_start_at_production_like_values(db: str) -> None:
     """Return ids look like Sendcloud's (seven digits), not 1, 2, 3."""
-    store = open_store(str(tmp_path / "db"))
+    store = open_store(db)
     with store.transaction():
         rid = store.insert_return(1, external_reference=None, created_at=0, data={})
-    assert rid > 1_000_000
+    assert rid == 1_750_001
 
 
-def test_a_new_store_records_its_schema_version(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "new.sqlite3")
+def test_brands_with_fixture_ids_and_new_ones_never_collide(db: str) -> None:
+    """Fixture rows bring their own ids; the next row without one gets an id past them."""
+    store = open_store(db)
+    with store.transaction():
+        account = store.insert_account(api_key="k", api_secret="s", name="n", from_fixtures=True)
+        given = store.insert_brand(account, "given.example", {}, 101)
+        new = store.insert_brand(account, "new.example", {})
+    assert given == 101 and new > 101
+
+
+def test_a_taken_key_is_a_conflict_and_the_transaction_is_undone(db: str) -> None:
+    store = open_store(db)
+    with store.transaction():
+        store.insert_account(api_key="k", api_secret="s", name="n", from_fixtures=False)
+    with pytest.raises(Conflict), store.transaction():
+        store.insert_account(api_key="other", api_secret="s", name="n", from_fixtures=False)
+        store.insert_account(api_key="k", api_secret="s", name="n", from_fixtures=False)
+    assert store.account_by_key("other") is None
+    assert store.count_accounts() == 1
+
+
+def test_a_new_store_records_its_schema_version(db: str) -> None:
+    store = open_store(db)
     assert store.schema_version() == SCHEMA_VERSION
     with store.transaction():
         store.clear_all()  # a full reset keeps the version
@@ -122,3 +145,65 @@ def test_a_store_of_a_newer_version_is_refused_untouched(tmp_path: Path) -> None
     assert cli.returncode == 2
     assert cli.stderr.count("\n") == 1 and "newer sendcloud-mock" in cli.stderr
     assert path.read_bytes() == before
+
+
+@pytest.fixture
+def pg(postgres_server: Any) -> Iterator[tuple[str, Any]]:
+    """A new PostgreSQL database and a connection to it."""
+    import psycopg
+
+    url = postgres_server.new_database()
+    with psycopg.connect(url, autocommit=True) as conn:
+        yield url, conn
+
+
+def test_postgres_schema_with_foreign_tables_is_refused_untouched(pg: tuple[str, Any]) -> None:
+    url, conn = pg
+    conn.execute("CREATE SCHEMA sendcloud_mock")
+    conn.execute("CREATE TABLE sendcloud_mock.customers (id INTEGER PRIMARY KEY, name TEXT)")
+    conn.execute("INSERT INTO sendcloud_mock.customers VALUES (1, 'Ada')")
+    with pytest.raises(StoreRefused, match="not a sendcloud-mock store .*customers"):
+        open_store(url)
+    cli = subprocess.run([sys.executable, "-m", "mock_server", "serve", "--db", url, "--port", "0"],
+                         capture_output=True, text=True, timeout=60)
+    assert cli.returncode == 2 and cli.stderr.count("\n") == 1 and "customers" in cli.stderr
+    tables = [row[0] for row in conn.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'sendcloud_mock'")]
+    assert tables == ["customers"]
+    assert conn.execute("SELECT name FROM sendcloud_mock.customers").fetchall() == [("Ada",)]
+
+
+def test_postgres_store_of_a_newer_version_is_refused(pg: tuple[str, Any]) -> None:
+    url, conn = pg
+    open_store(url).close()
+    conn.execute("UPDATE sendcloud_mock.meta SET value = %s WHERE key = 'schema_version'", (str(SCHEMA_VERSION + 1),))
+    with pytest.raises(StoreRefused, match="newer sendcloud-mock"):
+        open_store(url)
+
+
+def test_postgres_unreachable_database_is_refused_with_one_line(postgres_server: Any) -> None:
+    url = postgres_server.url("no_such_database")
+    cli = subprocess.run([sys.executable, "-m", "mock_server", "serve", "--db", url, "--port", "0"],
+                         capture_output=True, text=True, timeout=60)
+    assert cli.returncode == 2 and cli.stderr.count("\n") == 1 and "no_such_database" in cli.stderr
+
+
+def _start(url: str, queue: "multiprocessing.Queue[tuple[str, int]]") -> None:
+    app = create_app(Settings(db=url))
+    store = app.extensions["sendcloud_mock"].store
+    queue.put((store.identity, store.count_accounts()))
+
+
+def test_postgres_instances_starting_together_migrate_and_seed_once(postgres_server: Any) -> None:
+    url = postgres_server.new_database()
+    context = multiprocessing.get_context("spawn")
+    queue: multiprocessing.Queue[tuple[str, int]] = context.Queue()
+    starters = [context.Process(target=_start, args=(url, queue)) for _ in range(4)]
+    for starter in starters:
+        starter.start()
+    seen = [queue.get(timeout=120) for _ in starters]
+    for starter in starters:
+        starter.join(timeout=60)
+    assert len({identity for identity, _ in seen}) == 1
+    accounts = {count for _, count in seen}
+    assert len(accounts) == 1 and accounts.pop() > 0

@@ -93,6 +93,10 @@ class StoreBase(ABC):
     def _data_version(self) -> int:
         """The shared write counter: changes whenever anyone commits."""
 
+    def data_version(self) -> int:
+        """The shared write counter: changes whenever anyone commits (cheap: no statement on SQLite)."""
+        return self._data_version()
+
     def close(self) -> None:  # noqa: B027 - a hook: engines that hold connections override it
         """Let go of this thread's connection."""
 

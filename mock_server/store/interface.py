@@ -44,6 +44,24 @@ RESET_TABLES = ("parcels", "returns", "outgoing_parcels", "brands", "accounts", 
 
 
 class Store(StoreBase):
+    #: Whether the request journal lives in the database (shared by instances) or in a file beside it.
+    journal_in_database = False
+
+    def shared_signing_key(self) -> str | None:
+        """The JWT signing key every instance on this database uses (None: each start makes its own)."""
+        return None
+
+    def append_journal(self, line: str, *, keep: int) -> None:
+        """One journal line (engines with journal_in_database); about the newest `keep` are kept."""
+        raise NotImplementedError
+
+    def journal_lines(self, count: int) -> list[str]:
+        """The newest `count` journal lines, newest first."""
+        raise NotImplementedError
+
+    def clear_journal(self) -> None:
+        raise NotImplementedError
+
     # -- meta ----------------------------------------------------------------------------------
 
     def get_meta(self, key: str, default: str | None = None) -> str | None:

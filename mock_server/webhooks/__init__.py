@@ -58,7 +58,7 @@ def install(app: Flask) -> Webhooks:
                      settle_bound=float(settings.webhook_settle),
                      base_url=f"http://{settings.host}:{settings.port}/",
                      max_body_bytes=settings.max_body_bytes)
-    hooks.dispatcher = Dispatcher(store, version=mock.store._version.read, base_url=lambda: hooks.base_url)
+    hooks.dispatcher = Dispatcher(store, version=mock.store.data_version, base_url=lambda: hooks.base_url)
     app.extensions["sendcloud_mock_webhooks"] = hooks
 
     from .admin import bp
