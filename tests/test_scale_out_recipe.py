@@ -57,9 +57,9 @@ def test_nginx_balances_over_exactly_the_fake_instances_on_their_port() -> None:
     assert "./nginx.conf:/etc/nginx/nginx.conf:ro" in nginx["volumes"]
     assert set(nginx["depends_on"]) == set(fakes())
     conf = (RECIPE / "nginx.conf").read_text()
-    exposed = re.search(r"^EXPOSE (\d+)", (ROOT / "Dockerfile").read_text(), re.M)
+    exposed = re.search(r"^EXPOSE (\d+)", (ROOT / "Dockerfile").read_text(), re.MULTILINE)
     assert exposed is not None
-    upstream = re.findall(r"^\s*server ([\w-]+):(\d+)", conf, re.M)
+    upstream = re.findall(r"^\s*server ([\w-]+):(\d+)", conf, re.MULTILINE)
     assert sorted(upstream) == sorted((name, exposed.group(1)) for name in fakes())
     # POSTs are never retried on another instance (nginx's default without non_idempotent).
     assert "non_idempotent" not in conf

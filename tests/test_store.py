@@ -7,13 +7,20 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
 from mock_server import Settings, create_app
-from mock_server.store import SCHEMA_VERSION, Conflict, SqliteStore, StoreRefused, open_store
+from mock_server.store import (
+    SCHEMA_VERSION,
+    Conflict,
+    SqliteStore,
+    StoreRefused,
+    open_store,
+)
 
 V1_FILE = Path(__file__).parent / "data" / "store-v1.sqlite3"
 
@@ -188,7 +195,7 @@ def test_postgres_unreachable_database_is_refused_with_one_line(postgres_server:
     assert cli.returncode == 2 and cli.stderr.count("\n") == 1 and "no_such_database" in cli.stderr
 
 
-def _start(url: str, queue: "multiprocessing.Queue[tuple[str, int]]") -> None:
+def _start(url: str, queue: multiprocessing.Queue[tuple[str, int]]) -> None:
     app = create_app(Settings(db=url))
     store = app.extensions["sendcloud_mock"].store
     queue.put((store.identity, store.count_accounts()))

@@ -151,11 +151,6 @@ def rewrites(version: int) -> list[tuple[str, Rewrite]]:
     return [(table, rewrite) for number, table, rewrite in REWRITES if number == version]
 
 
-def steps(migrations: Sequence[tuple[int, tuple[str, ...]]], version: int) -> list[str]:
-    """The statements that take a store at `version` to CURRENT, in order."""
-    return [statement for number, statements in migrations if number > version for statement in statements]
-
-
 def newer_than_known(version: int, where: str) -> str:
     """The one line that says why a store from a newer version is refused."""
     return (f"{where} was written by a newer sendcloud-mock (store schema version {version}; "
