@@ -36,7 +36,7 @@ import requests
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from postgres_support import PostgresServer, free_port
+from postgres_support import PostgresServer, free_port  # noqa: E402 - beside the tests' copy
 
 KEY, SECRET = "test_api_key_stroopwafel", "test_api_secret_stroopwafel"
 BASIC = "Basic " + base64.b64encode(f"{KEY}:{SECRET}".encode()).decode()

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-
-from mock_server import Settings, create_app
 from postgres_support import PostgresServer
 from postgres_support import unavailable as postgres_unavailable
+
+from mock_server import Settings, create_app
 
 DEFAULT_KEY = "test_api_key_stroopwafel"
 DEFAULT_SECRET = "test_api_secret_stroopwafel"

@@ -47,7 +47,8 @@ class PostgresServer:
         options = (f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off"
                    " -c synchronous_commit=off -c full_page_writes=off -c max_connections=400")
         subprocess.run([*self._as_postgres, _bin("pg_ctl"), "-D", str(self.data), "-o", options, "-l",
-                        str(self.folder / "log"), "-w", "-t", "60", "start"], check=True, capture_output=True, timeout=90)
+                        str(self.folder / "log"), "-w", "-t", "60", "start"],
+                       check=True, capture_output=True, timeout=90)
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"

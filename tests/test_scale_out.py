@@ -31,7 +31,7 @@ class Instance:
     def __init__(self, db: str, *args: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log = tempfile.TemporaryFile()
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the instance; closed in stop()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "mock_server", "serve", "--port", str(self.port), "--db", db, "--workers", "2",
              *args], stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,

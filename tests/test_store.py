@@ -169,7 +169,7 @@ def test_postgres_schema_with_foreign_tables_is_refused_untouched(pg: tuple[str,
     conn.execute("CREATE SCHEMA sendcloud_mock")
     conn.execute("CREATE TABLE sendcloud_mock.customers (id INTEGER PRIMARY KEY, name TEXT)")
     conn.execute("INSERT INTO sendcloud_mock.customers VALUES (1, 'Ada')")
-    with pytest.raises(StoreRefused, match="not a sendcloud-mock store .*customers"):
+    with pytest.raises(StoreRefused, match=r"not a sendcloud-mock store .*customers"):
         open_store(url)
     cli = subprocess.run([sys.executable, "-m", "mock_server", "serve", "--db", url, "--port", "0"],
                          capture_output=True, text=True, timeout=60)

@@ -151,11 +151,11 @@ def _check_schema(conn: psycopg.Connection[Any], where: str) -> None:
     cursor = conn.cursor(row_factory=tuple_row)
     tables = {row[0] for row in cursor.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (SCHEMA,))}
-    if tables and not OUR_CORE_TABLES <= tables:
+    if tables and not tables >= OUR_CORE_TABLES:
         shown = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
         raise StoreRefused(f"{where} is not a sendcloud-mock store (its schema {SCHEMA} holds other tables: {shown})")
     if "meta" in tables:
-        row = cursor.execute(f"SELECT value FROM {SCHEMA}.meta WHERE key = %s",  # noqa: S608 - fixed name
+        row = cursor.execute(f"SELECT value FROM {SCHEMA}.meta WHERE key = %s",
                              (migrations.VERSION_KEY,)).fetchone()
         if row is not None and (not str(row[0]).isdigit() or int(row[0]) > migrations.CURRENT):
             raise StoreRefused(migrations.newer_than_known(int(row[0]) if str(row[0]).isdigit() else -1, where))
@@ -228,9 +228,9 @@ class PostgresStore(Store):
         conn = self._local.__dict__.get("tx")
         try:
             if conn is not None:
-                return Result(conn.execute(query, args or None))  # type: ignore[call-overload]
+                return Result(conn.execute(query, args or None))
             with self._pool().connection() as conn:
-                return Result(conn.execute(query, args or None))  # type: ignore[call-overload]
+                return Result(conn.execute(query, args or None))
         except psycopg.errors.UniqueViolation as error:
             raise Conflict(str(error)) from None
         except psycopg.OperationalError:
@@ -252,7 +252,7 @@ class PostgresStore(Store):
         return int(row["id"])
 
     def _took_id(self, table: str, given: int) -> None:
-        self.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"  # noqa: S608 - fixed names
+        self.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
                      f" GREATEST(?, (SELECT last_value FROM {table}_id_seq)))", (given,))
 
     @contextmanager
@@ -325,14 +325,15 @@ class PostgresStore(Store):
                     for number, statements in POSTGRES:
                         if number > version:
                             for statement in statements:
-                                conn.execute(statement)  # type: ignore[call-overload]
+                                conn.execute(statement)
                             for table, rewrite in migrations.rewrites(number):
                                 self.rewrite_data(table, rewrite)
                 finally:
                     self._local.tx = None
                 if version < migrations.CURRENT:
                     conn.execute("INSERT INTO meta (key, value) VALUES (%s, %s) ON CONFLICT (key)"
-                                 " DO UPDATE SET value = excluded.value", (migrations.VERSION_KEY, str(migrations.CURRENT)))
+                                 " DO UPDATE SET value = excluded.value",
+                                 (migrations.VERSION_KEY, str(migrations.CURRENT)))
                 row = conn.execute("SELECT id, signing_key FROM store_identity").fetchone()
                 if row is None:
                     row = {"id": secrets.token_hex(16), "signing_key": secrets.token_urlsafe(32)}
