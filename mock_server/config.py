@@ -45,7 +45,9 @@ class Settings:
     max_connections: int = _option(
         1000, "connections each worker holds at once (idle, half-sent and in-flight ones); more wait in the "
               "listen queue. `--threads` is still accepted and ignored")
-    db: str | None = _option(None, "SQLite file that keeps state across restarts", shown="a fresh temporary file")
+    db: str | None = _option(None, "SQLite file that keeps state across restarts, or "
+                             "`postgresql://user:password@host:port/dbname`: one database shared by several instances "
+                             "(see Scaling out)", shown="a fresh temporary file")
     fixtures: str | None = _option(None, "folder with your own `accounts.json` (and `partners.json`)",
                                    shown="the bundled `fixtures/`")
     schemas: str | None = _option(None, "another schemas folder, for trying a schema change without touching "
@@ -58,7 +60,8 @@ class Settings:
     max_open_accounts: int = _option(
         10_000, "at most this many accounts beyond the fixtures; keys and secrets of open accounts are at most "
                 "128 characters (401 otherwise)")
-    jwt_secret: str | None = _option(None, "key that signs the portal's JWTs", shown="random per start")
+    jwt_secret: str | None = _option(None, "key that signs the portal's JWTs",
+                                     shown="random per start (with a PostgreSQL --db: one kept in the database)")
     token_ttl: float = _option(3600.0, "lifetime of the portal's access and service-points tokens and of OAuth2 "
                                        "access tokens, in seconds")
     validate_responses: bool = _option(False, "check each response against its schema before sending it",
