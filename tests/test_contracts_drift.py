@@ -126,3 +126,34 @@ def test_drift_against_an_unreachable_api_exits_3(tmp_path: Path, capsys: pytest
     out, err = capsys.readouterr()
     assert out == "" and err == f"sendcloud-contracts: cannot reach {url} (connection refused)\n"
     assert {f["kind"] for f in read(report)["findings"]} == {"unreachable"}
+
+
+def test_the_endpoints_visited_come_from_the_document(tmp_path: Path) -> None:
+    """drift.py names no operation: a GET operation with `x-drift` in openapi.json is visited, one without is not."""
+    import ast
+    import shutil
+
+    from contracts.contracts.context import Context, fake_identifiers
+    from contracts.drift import live_drift
+    from contracts.transport import WsgiTransport
+    from mock_server.config import resource_dir
+    from mock_server.spec import ApiSpec
+
+    source = (Path(__file__).resolve().parents[1] / "contracts" / "drift.py").read_text()
+    documented = set(ApiSpec(resource_dir("schemas")).operations)
+    literals = {node.value for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Constant)}
+    assert literals & documented == set()
+
+    folder = tmp_path / "schemas"
+    shutil.copytree(resource_dir("schemas"), folder)
+    document = json.loads((folder / "openapi.json").read_text())
+    carriers = document["paths"]["/api/v2/carriers"]["get"]
+    carriers["x-drift"] = {"query": {"access_token": "@service_points_token"}}
+    (folder / "openapi.json").write_text(json.dumps(document))
+    app = create_app(Settings(db=str(tmp_path / "store.sqlite3"), schemas=str(folder)))
+    transport = WsgiTransport(app, "test_api_key_stroopwafel", "test_api_secret_stroopwafel", read_only=True)
+    ctx = Context(transport, fake_identifiers(transport))
+    ctx.__dict__["spec"] = ApiSpec(folder)
+    visited = [e["endpoint"] for e in live_drift(ctx).endpoints]
+    assert "GET /api/v2/carriers" in visited and "GET /api/v2/service-points" in visited
+    assert "GET /api/v2/service-points/{id}/check-availability" not in visited  # no x-drift: not visited
