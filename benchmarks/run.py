@@ -123,6 +123,18 @@ def tree_rss_mb(pid: int) -> float:
     return round(sum(rss_mb(p) for p in tree(pid)), 1)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process tree so far."""
+    total = 0
+    for each in tree(pid):
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def pss_mb(pid: int) -> float:
     """Proportional resident memory: pages shared by N processes count 1/N in each."""
     try:
@@ -147,7 +159,8 @@ def wrk(url: str, headers: dict[str, str], seconds: int) -> dict[str, float]:
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
     out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
-    result = {"requests_per_second": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))}
+    result = {"requests_per_second": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+              "requests": int(re.search(r"(\d+) requests in", out).group(1))}
     for label, key in (("50%", "p50_ms"), ("99%", "p99_ms")):
         value, unit = re.search(rf"{label}\s+([\d.]+)(us|ms|s)", out).groups()
         result[key] = round(float(value) * _UNITS[unit], 3)
@@ -366,10 +379,17 @@ def main() -> int:
                 for name in order[shift:] + order[:shift]:
                     server = servers[name]
                     if endpoint == "portal_flow" and name == "fake":
+                        spent = cpu_seconds(flows.process.pid)
                         result = portal_flows(flows.base, args.seconds)
+                        result["server_cpu_ms_per_flow"] = round(
+                            (cpu_seconds(flows.process.pid) - spent) * 1000 / max(1, result["flows"]), 3)
                     elif endpoint in server.urls:
                         path, headers = server.urls[endpoint]
+                        spent = cpu_seconds(server.process.pid)
                         result = wrk(server.base + path, headers, args.seconds)
+                        # CPU per request: steadier than req/s when others share the machine.
+                        result["cpu_ms_per_request"] = round(
+                            (cpu_seconds(server.process.pid) - spent) * 1000 / max(1, result["requests"]), 3)
                     else:
                         continue
                     runs[name].setdefault(endpoint, []).append(result)
@@ -407,6 +427,9 @@ def ratios(report: dict[str, Any]) -> dict[str, float]:
             if peer in report and endpoint in report[peer]:
                 mine = report["fake"][endpoint]["requests_per_second"]
                 out[f"{endpoint}_vs_{peer}"] = round(mine / report[peer][endpoint]["requests_per_second"], 2)
+                # How many times the fake's CPU per request the peer spends (above 1: the fake does more with less).
+                out[f"{endpoint}_cpu_{peer}_over_fake"] = round(
+                    report[peer][endpoint]["cpu_ms_per_request"] / report["fake"][endpoint]["cpu_ms_per_request"], 2)
     return out
 
 
@@ -414,7 +437,10 @@ def summary(report: dict[str, Any]) -> str:
     names = [name for name in ("fake", "wiremock", "prism", "mockoon") if name in report]
 
     def cell(r: dict[str, Any], e: str) -> str:
-        return f"{r[e]['requests_per_second']:,.0f}/s p50 {r[e]['p50_ms']} p99 {r[e]['p99_ms']}" if e in r else "-"
+        if e not in r:
+            return "-"
+        return (f"{r[e]['requests_per_second']:,.0f}/s p50 {r[e]['p50_ms']} p99 {r[e]['p99_ms']} "
+                f"cpu {r[e]['cpu_ms_per_request']} ms/req")
 
     lines = [" | ".join(["", *names]),
              " | ".join(["startup s", *(str(report[n]["startup_seconds"]) for n in names)]),
@@ -422,7 +448,8 @@ def summary(report: dict[str, Any]) -> str:
     for endpoint in ("return_by_id", "returns_list_page", "outgoing_lookup"):
         lines.append(" | ".join([endpoint, *(cell(report[n], endpoint) for n in names)]))
     flow = report["fake"]["portal_flow"]
-    lines.append(f"portal_flow | {flow['flows_per_second']}/s p50 {flow['p50_ms']} ms p99 {flow['p99_ms']} ms")
+    lines.append(f"portal_flow | {flow['flows_per_second']}/s p50 {flow['p50_ms']} ms p99 {flow['p99_ms']} ms "
+                 f"server cpu {flow['server_cpu_ms_per_flow']} ms/flow")
     lines.append(f"ratios {report['ratios']}  load {report['machine']}")
     return "\n".join(lines)
 

@@ -260,12 +260,13 @@ def install(app: Flask) -> None:
 
 def entry(mock: Any, response: Response) -> dict[str, Any]:
     """One journal entry: the request and answer as received and sent, secrets replaced by marks."""
-    context = g._get_current_object()
+    # The objects behind Flask's proxies, looked up once (each proxy access is a context lookup).
+    context, current = g._get_current_object(), request._get_current_object()  # type: ignore[attr-defined]
     account = getattr(context, "account", None)
     if account is not None:
         key, account_id = account.api_key, account.id
     else:
-        named = request_account(mock.store, request)
+        named = request_account(mock.store, current)
         key, account_id = named if named else (None, None)
     request_body, request_cut = mock.journal.body(body_for_hooks(mock.settings.max_body_bytes) or b"")
     answer, answer_cut = (mock.journal.body(response.get_data()) if (response.mimetype or "").endswith("json")
@@ -274,10 +275,10 @@ def entry(mock: Any, response: Response) -> dict[str, Any]:
     return {
         "at": iso(time.time()),
         "server_at": iso(mock.clock.now(account_id)),
-        "method": request.method,
-        "path": request.path,
-        "query": redact.query(request.query_string.decode("latin-1")),
-        "headers": redact.headers(list(request.headers.items())),
+        "method": current.method,
+        "path": current.path,
+        "query": redact.query(current.query_string.decode("latin-1")),
+        "headers": redact.headers(list(current.headers.items())),
         "body": request_body,
         "body_truncated": request_cut,
         "status": status,

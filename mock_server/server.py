@@ -95,6 +95,10 @@ def closing_on_request(app: Any) -> Any:
     return wsgi
 
 
+# Larger bodies go out after their head as before: copying them behind it costs more than a call.
+ONE_CALL_BYTES = 64 * 1024
+
+
 def head_with_body(response_class: Any) -> None:
     """Make gunicorn send a whole-body answer's head and body with one system call, not two.
 
@@ -107,7 +111,7 @@ def head_with_body(response_class: Any) -> None:
 
     def write(self: Any, arg: Any) -> None:
         if (self.headers_sent or self.chunked or self._omits_body or not isinstance(arg, bytes)
-                or self.response_length != len(arg) or not arg):
+                or self.response_length != len(arg) or not arg or len(arg) > ONE_CALL_BYTES):
             original(self, arg)
             return
         head = self.default_headers()
