@@ -171,3 +171,21 @@ def test_flask_hooks_are_looked_at_once(app) -> None:
     hook = app.before_request_funcs[None][0]
     assert app.ensure_sync(hook) is app.ensure_sync(hook) is hook
     assert app.__dict__["_ensured"][hook] is hook
+
+
+def test_service_point_views_are_copies(app) -> None:
+    """A view is the stored point's data, copied deep: changing one changes neither the index nor the next view."""
+    from datetime import datetime, timezone
+
+    points = app.extensions["sendcloud_mock"].points
+    point = points._points[0]
+    now = datetime(2026, 12, 5, tzinfo=timezone.utc)
+    first = point.view(now, 10)
+    second = point.view(now, 10)
+    assert first == second and first is not second
+    for name, value in first.items():
+        if isinstance(value, (dict, list)):
+            assert value is not second[name] and value is not point.stored.get(name)
+    first["extra_data"]["changed"] = True
+    first["opening_times"] = None
+    assert point.view(now, 10) == second
