@@ -189,3 +189,18 @@ def test_service_point_views_are_copies(app) -> None:
     first["extra_data"]["changed"] = True
     first["opening_times"] = None
     assert point.view(now, 10) == second
+
+
+def test_the_loaded_app_is_frozen_for_the_collector(tmp_path) -> None:
+    """What the master builds before forking is frozen: workers' collections skip it, and its pages stay shared."""
+    import gc
+
+    from mock_server.config import Settings
+    from mock_server.server import FakeServer
+
+    gc.unfreeze()
+    try:
+        FakeServer(Settings(db=str(tmp_path / "store.sqlite3"), port=0)).load()
+        assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()
