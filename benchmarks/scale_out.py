@@ -55,7 +55,7 @@ worker_processes 1;
 events {{ worker_connections 4096; }}
 http {{
     access_log off;
-    upstream fake {{ {servers} keepalive 64; }}
+    upstream fake {{ {servers} keepalive 64; keepalive_timeout 4s; }}
     server {{
         listen 127.0.0.1:{port};
         location / {{ proxy_pass http://fake; proxy_http_version 1.1; proxy_set_header Connection "";

@@ -64,6 +64,9 @@ def test_nginx_balances_over_exactly_the_fake_instances_on_their_port() -> None:
     # POSTs are never retried on another instance (nginx's default without non_idempotent).
     assert "non_idempotent" not in conf
     assert "proxy_set_header Host $http_host" in conf
+    # Idle upstream connections are dropped before the fake's own 5 s keep-alive closes them.
+    timeout = re.search(r"keepalive_timeout (\d+)s;", conf)
+    assert timeout is not None and int(timeout.group(1)) < 5
 
 
 def test_nginx_accepts_the_configuration(tmp_path: Path) -> None:
