@@ -214,3 +214,39 @@ def test_postgres_instances_starting_together_migrate_and_seed_once(postgres_ser
     assert len({identity for identity, _ in seen}) == 1
     accounts = {count for _, count in seen}
     assert len(accounts) == 1 and accounts.pop() > 0
+
+
+GREENLETS = """
+import sys
+from mock_server.store import open_store
+store = open_store(sys.argv[1])  # psycopg is imported before the patch, as in a gunicorn worker
+import gevent
+from gevent import monkey
+monkey.patch_all(thread=False)
+
+def first():
+    try:
+        with store.transaction():
+            store.insert_fault({"path": "/first"})
+            gevent.sleep(0.2)  # yields while holding the instances' write lock
+            raise LookupError("rolled back")
+    except LookupError:
+        pass
+
+def second():
+    gevent.sleep(0.05)
+    with store.transaction():
+        store.insert_fault({"path": "/second"})
+
+gevent.joinall([gevent.spawn(first), gevent.spawn(second)], raise_error=True)
+print([__import__("json").loads(row["data"])["path"] for row in store.faults()])
+"""
+
+
+def test_postgres_greenlet_waiting_for_the_write_lock_lets_its_holder_finish(postgres_server: Any) -> None:
+    """Under gevent, a greenlet that yields inside a transaction keeps it to itself, and another
+    greenlet of the same thread waiting to write does not block the thread (which would hang it)."""
+    url = postgres_server.new_database()
+    out = subprocess.run([sys.executable, "-c", GREENLETS, url], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[0] == "['/second']"

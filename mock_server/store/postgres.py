@@ -15,8 +15,8 @@ signing key, the request journal, webhook deliveries. The rest of the design fol
   together migrate and seed once; tables of the same names that are not ours are refused.
 
 psycopg is imported before gunicorn's gevent worker patches `select`, so its waits block
-the worker's thread like SQLite's calls do: a transaction never yields to another greenlet
-of its thread, which would find the thread's transaction open.
+the worker's thread like SQLite's calls do; the open transaction is kept per context (per
+greenlet under gevent), so a greenlet that yields inside one never lends it to another.
 """
 
 from __future__ import annotations
@@ -25,10 +25,12 @@ import functools
 import os
 import secrets
 import threading
+import time
 import urllib.parse
 import weakref
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import psycopg
@@ -46,6 +48,11 @@ SCHEMA = "sendcloud_mock"
 WRITE_LOCK = 0x73636D6B
 # Connections per process: statements take one only while they run.
 POOL_SIZE = 16
+
+# The transaction open in this context: per greenlet under gevent (each has its own context),
+# per thread otherwise, so a greenlet that yields inside a transaction never lends it to another.
+_OPEN: ContextVar[tuple[Any, psycopg.Connection[Any]] | None] = ContextVar("sendcloud_mock_transaction",
+                                                                          default=None)
 
 _ids = {table: f" (START WITH {first + 1})" for table, first in FIRST_IDS.items()}
 
@@ -202,7 +209,6 @@ class PostgresStore(Store):
         if pool is None:
             for other in [key for key in self._pools if key != pid]:
                 self._inherited.append(self._pools.pop(other))
-            self._local.__dict__.pop("tx", None)
             self._forget_caches()
             pool = ConnectionPool(self.url, min_size=1, max_size=POOL_SIZE, open=True, timeout=30, num_workers=1,
                                   kwargs={"autocommit": True, "row_factory": dict_row,
@@ -225,7 +231,7 @@ class PostgresStore(Store):
         """On the transaction's connection inside one, else on any pooled one (autocommit)."""
         args = tuple(params)
         query = _translate(sql) if args else sql
-        conn = self._local.__dict__.get("tx")
+        conn = self._transaction()
         try:
             if conn is not None:
                 return Result(conn.execute(query, args or None))
@@ -237,10 +243,15 @@ class PostgresStore(Store):
             self._degraded = True
             raise
 
+    def _transaction(self) -> psycopg.Connection[Any] | None:
+        """The connection of the transaction this greenlet (or thread) has open on this store."""
+        opened = _OPEN.get()
+        return opened[1] if opened is not None and opened[0] is self else None
+
     def outside(self, sql: str) -> Any:
         """One statement whose effect is not transactional (sequences): on the thread's open
         transaction when there is a healthy one (no second connection), else on a pooled one."""
-        conn = self._local.__dict__.get("tx")
+        conn = self._transaction()
         if conn is not None and conn.info.transaction_status != TransactionStatus.INERROR:
             return conn.execute(sql).fetchone()
         with self._pool().connection() as conn:
@@ -263,12 +274,12 @@ class PostgresStore(Store):
         try:
             with self._pool().connection() as conn:
                 with conn.transaction():
-                    conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
-                    self._local.tx = conn
+                    _take_write_lock(conn)
+                    token = _OPEN.set((self, conn))
                     try:
                         yield None
                     finally:
-                        self._local.tx = None
+                        _OPEN.reset(token)
                 committed = True
                 # After the commit: whoever reads the new count also reads what we wrote.
                 conn.execute("SELECT nextval('store_writes')")
@@ -320,7 +331,7 @@ class PostgresStore(Store):
                 if "meta" in tables:
                     row = conn.execute("SELECT value FROM meta WHERE key = %s", (migrations.VERSION_KEY,)).fetchone()
                     version = int(row["value"]) if row else 0
-                self._local.tx = conn  # the rewrites below run through the store's own queries
+                token = _OPEN.set((self, conn))  # the rewrites below run through the store's own queries
                 try:
                     for number, statements in POSTGRES:
                         if number > version:
@@ -329,7 +340,7 @@ class PostgresStore(Store):
                             for table, rewrite in migrations.rewrites(number):
                                 self.rewrite_data(table, rewrite)
                 finally:
-                    self._local.tx = None
+                    _OPEN.reset(token)
                 if version < migrations.CURRENT:
                     conn.execute("INSERT INTO meta (key, value) VALUES (%s, %s) ON CONFLICT (key)"
                                  " DO UPDATE SET value = excluded.value",
@@ -360,6 +371,19 @@ class PostgresStore(Store):
 
     def clear_journal(self) -> None:
         self.execute("DELETE FROM journal")
+
+
+def _take_write_lock(conn: psycopg.Connection[Any]) -> None:
+    """The instances' write lock, for this transaction. Asked without waiting, and retried after a
+    sleep that lets other greenlets run: a greenlet of this thread that holds the lock (and yielded)
+    must be able to finish, which a blocking wait on the thread would prevent."""
+    pause = 0.0002
+    while True:
+        row = conn.execute("SELECT pg_try_advisory_xact_lock(%s) AS taken", (WRITE_LOCK,)).fetchone()
+        if row is not None and row["taken"]:
+            return
+        time.sleep(pause)
+        pause = min(pause * 2, 0.005)
 
 
 def _close_later(pool: ConnectionPool[Any], pid: int) -> None:
