@@ -51,7 +51,8 @@ def basic(key: str, secret: str) -> dict[str, str]:
 
 # Test modules whose every test runs against both store engines (SQLite and PostgreSQL).
 BOTH_ENGINES = {"test_store", "test_accounts_resource", "test_returns_v3", "test_returns_v2", "test_clock",
-                "test_faults", "test_journal", "test_account_scope", "test_oauth", "test_tokens", "test_portal"}
+                "test_faults", "test_journal", "test_account_scope", "test_oauth", "test_tokens", "test_portal",
+                "test_webhooks"}
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -171,11 +171,11 @@ def test_advance_past_representable_dates_is_refused(client, auth) -> None:
     assert client.get(LIST_URL, headers=auth).status_code == 200
 
 
-def test_clock_api_is_account_aware(tmp_path) -> None:
+def test_clock_api_is_account_aware(db: str) -> None:
     """clock.now(account) is the global clock plus the account's own moves (accounts by object or id)."""
-    from mock_server.store import SqliteStore
+    from mock_server.store import open_store
 
-    clock = Clock(SqliteStore(tmp_path / "db"))
+    clock = Clock(open_store(db))
     clock.freeze(True)
     base = clock.now()
     clock.advance(10, 7)
