@@ -78,6 +78,13 @@ def open_accounts(ctx: Context) -> bool:
     return bool(ctx.fake_settings.get("open_accounts"))
 
 
+def own_client_id(body: Any, api_key: str | None) -> None:
+    """On an open fake, a generated OAuth2 token request names the run's own account: a made-up
+    `client_id` with any secret would become a new account there and outlive the run."""
+    if isinstance(body, dict) and "client_id" in body and api_key:
+        body["client_id"] = api_key
+
+
 def auth_still_required(ctx: Context, failures: dict[str, str]) -> None:
     """With open accounts: no credentials, or credentials that are not a key/secret pair, still answer 401."""
     for header in (None, *MALFORMED_AUTHORIZATION):
@@ -106,6 +113,8 @@ def _fuzz(ctx: Context, operation: Any, known: dict[str, list[Any]], failures: d
             _use_known(case, op_id, known, data)
         if not reads:
             tame(case.body)
+            if open_accounts(ctx):
+                own_client_id(case.body, ctx.transport.api_key)
         try:
             ctx.transport.call_case(case, headers=headers, excluded_checks=excluded)
         except FailureGroup as group:
